@@ -1,0 +1,3 @@
+from georisk.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,423 @@
+"""The declared schema of every curated file: its columns, their types and allowed values.
+
+One pandera schema per table. Rules that need more than one table (references between files,
+provinces that must exist in the boundaries, coordinates inside the country) live in
+`georisk.validation`, because a single table cannot check them.
+
+Every column of a CSV is read as text and converted here (`coerce=True`), so that a bad value
+rejects its row instead of silently turning the whole column into text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pandera.pandas as pa
+
+SCHEMA_VERSION = "1.0"
+
+CATEGORIES = ("diplomatic", "military", "economic", "energy", "security", "political")
+SECTORS = ("energy", "industry", "defence", "diplomacy", "trade", "security")
+# Facts are rated by how well they are attested; assessments by the analyst's confidence.
+FACT_CONFIDENCE = ("confirmed", "reported", "unconfirmed", "disputed")
+ASSESSED_CONFIDENCE = ("high", "moderate", "low")
+DATE_PRECISION = ("day", "month", "year")
+GEO_PRECISION = ("site", "town", "district", "province")
+SITE_STATUS = ("proposed", "agreed", "under construction", "operational", "stalled")
+ATTACK_TYPES = (
+    "bombing",
+    "suicide bombing",
+    "armed assault",
+    "targeted killing",
+    "kidnapping",
+    "infrastructure sabotage",
+    "rocket attack",
+)
+TARGET_TYPES = (
+    "military",
+    "police",
+    "government",
+    "civilians",
+    "religious site",
+    "energy infrastructure",
+    "transport",
+    "foreign nationals",
+    "education",
+    "health workers",
+    "media",
+)
+INTENT = ("high", "moderate", "low", "none", "unknown")
+CAPABILITY = ("high", "moderate", "low")
+# Reserved actor family for incidents nobody claimed or was blamed for.
+UNKNOWN_FAMILY = "unknown"
+# Reserved actor family of a threat level that covers every family.
+ALL_FAMILIES = "all"
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+LIST_SEPARATOR = ";"
+
+
+def _iso_date(series: pd.Series) -> pd.Series:
+    parsed = pd.to_datetime(series, format="%Y-%m-%d", errors="coerce")
+    return parsed.notna()
+
+
+def _id_list(series: pd.Series) -> pd.Series:
+    def ok(value: str) -> bool:
+        items = [item.strip() for item in value.split(LIST_SEPARATOR)]
+        return all(pd.Series(items).str.fullmatch(ID_PATTERN))
+
+    return series.map(ok)
+
+
+def _not_blank(series: pd.Series) -> pd.Series:
+    return series.str.strip().str.len() > 0
+
+
+def iso_date_check() -> pa.Check:
+    return pa.Check(_iso_date, error="not a calendar date in ISO form YYYY-MM-DD")
+
+
+def one_of(values: tuple[str, ...]) -> pa.Check:
+    return pa.Check.isin(values, error=f"not one of: {', '.join(values)}")
+
+
+def between(low: float, high: float) -> pa.Check:
+    return pa.Check.in_range(low, high, error=f"outside {low:g} to {high:g}")
+
+
+def text(required: bool = True, checks: list[pa.Check] | None = None) -> pa.Column:
+    checks = list(checks or [])
+    if required:
+        checks.append(pa.Check(_not_blank, error="required text is blank"))
+    return pa.Column(str, checks, nullable=not required, coerce=True)
+
+
+def identifier() -> pa.Column:
+    return pa.Column(
+        str,
+        pa.Check.str_matches(ID_PATTERN, error="not an id (letters, digits, - _ . only)"),
+        unique=True,
+        coerce=True,
+    )
+
+
+def id_list(required: bool = False) -> pa.Column:
+    check = pa.Check(_id_list, error="not a ';'-separated list of ids")
+    return pa.Column(str, check, nullable=not required, coerce=True)
+
+
+def iso_date(required: bool = True) -> pa.Column:
+    return pa.Column(str, iso_date_check(), nullable=not required, coerce=True)
+
+
+def vocab(values: tuple[str, ...], required: bool = True) -> pa.Column:
+    return pa.Column(str, one_of(values), nullable=not required, coerce=True)
+
+
+def number(low: float, high: float, required: bool = True) -> pa.Column:
+    return pa.Column(float, between(low, high), nullable=not required, coerce=True)
+
+
+def whole(low: int, high: int, required: bool = True) -> pa.Column:
+    return pa.Column("Int64", between(low, high), nullable=not required, coerce=True)
+
+
+def latitude(required: bool) -> pa.Column:
+    return number(-90, 90, required)
+
+
+def longitude(required: bool) -> pa.Column:
+    return number(-180, 180, required)
+
+
+def provenance(confidence: tuple[str, ...] = FACT_CONFIDENCE) -> dict[str, pa.Column]:
+    """The two columns every curated record carries, and an optional note on uncertainty."""
+    return {
+        "source": text(),
+        "confidence": vocab(confidence),
+        "notes": text(required=False),
+    }
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """What a table is: its file, its id column and its declared columns."""
+
+    name: str
+    filename: str
+    id_column: str
+    schema: pa.DataFrameSchema
+    date_columns: tuple[str, ...] = ()
+    description: str = ""
+    geometry: bool = False
+    # Columns that may be absent from a file; they are added empty.
+    optional_columns: tuple[str, ...] = field(default=())
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.schema.columns)
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c for c in self.columns if c not in self.optional_columns]
+
+
+def _schema(columns: dict[str, pa.Column], checks: list[pa.Check] | None = None) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(columns, checks=checks or [], strict=False, ordered=False)
+
+
+# A check across columns starts its message with the column it blames: the loader reports the
+# problem in that column.
+def _period_in_order(frame: pd.DataFrame) -> pd.Series:
+    start = pd.to_datetime(frame["period_start"], format="%Y-%m-%d", errors="coerce")
+    end = pd.to_datetime(frame["period_end"], format="%Y-%m-%d", errors="coerce")
+    return ~(end < start)
+
+
+def _range_in_order(frame: pd.DataFrame) -> pd.Series:
+    return ~(frame["max_pct"] < frame["min_pct"])
+
+
+EVENTS = TableSpec(
+    name="events",
+    filename="events.csv",
+    id_column="event_id",
+    description="Dated events on the timeline: cooperation milestones and security context.",
+    date_columns=("date",),
+    optional_columns=("location", "province", "lat", "lon", "site_ids", "notes"),
+    schema=_schema(
+        {
+            "event_id": identifier(),
+            "date": iso_date(),
+            "date_precision": vocab(DATE_PRECISION),
+            "title": text(),
+            "summary": text(),
+            "category": vocab(CATEGORIES),
+            "sector": vocab(SECTORS),
+            "actors": text(),
+            "location": text(required=False),
+            "province": text(required=False),
+            "lat": latitude(required=False),
+            "lon": longitude(required=False),
+            "significance": whole(1, 5),
+            "site_ids": id_list(),
+            **provenance(),
+        }
+    ),
+)
+
+INCIDENTS = TableSpec(
+    name="incidents",
+    filename="incidents.csv",
+    id_column="incident_id",
+    description="Militant attacks and security incidents, one row each.",
+    date_columns=("date",),
+    optional_columns=("location", "district", "summary", "notes"),
+    schema=_schema(
+        {
+            "incident_id": identifier(),
+            "date": iso_date(),
+            "date_precision": vocab(DATE_PRECISION),
+            "lat": latitude(required=True),
+            "lon": longitude(required=True),
+            "geo_precision": vocab(GEO_PRECISION),
+            "location": text(required=False),
+            "district": text(required=False),
+            "province": text(),
+            "group": text(),
+            "actor_family": text(),
+            "attack_type": vocab(ATTACK_TYPES),
+            "target_type": vocab(TARGET_TYPES),
+            "killed": whole(0, 100_000, required=False),
+            "wounded": whole(0, 100_000, required=False),
+            "summary": text(required=False),
+            **provenance(),
+        }
+    ),
+)
+
+SITES = TableSpec(
+    name="sites",
+    filename="sites.geojson",
+    id_column="site_id",
+    geometry=True,
+    description="Projects and assets at risk: points, pipelines (lines) or areas.",
+    date_columns=("announced_date",),
+    optional_columns=("value_usd", "geo_precision", "status_note", "notes"),
+    schema=_schema(
+        {
+            "site_id": identifier(),
+            "name": text(),
+            "sector": vocab(SECTORS),
+            "project_type": text(),
+            "partner_country": text(),
+            "status": vocab(SITE_STATUS),
+            "value_usd": number(0, 1e13, required=False),
+            "criticality": whole(1, 5),
+            "provinces": text(),
+            "announced_date": iso_date(),
+            "announced_precision": vocab(DATE_PRECISION),
+            "description": text(),
+            "geo_precision": vocab(GEO_PRECISION, required=False),
+            "status_note": text(required=False),
+            **provenance(),
+        }
+    ),
+)
+
+ACTORS = TableSpec(
+    name="actors",
+    filename="actors.csv",
+    id_column="actor_id",
+    description="Militant groups, their family, intent toward the partner countries and reach.",
+    optional_columns=("notes",),
+    schema=_schema(
+        {
+            "actor_id": identifier(),
+            "name": text(),
+            "family": text(),
+            "ideology": text(),
+            "hostile_to": text(required=False),
+            "intent": vocab(INTENT),
+            "intent_evidence": text(),
+            "capability": vocab(CAPABILITY),
+            "areas": text(),
+            **provenance(),
+        }
+    ),
+)
+
+THREAT_LEVELS = TableSpec(
+    name="threat_levels",
+    filename="threat_levels.csv",
+    id_column="threat_id",
+    description="An analyst's threat rating of a province for a period, overall or per family.",
+    date_columns=("period_start", "period_end"),
+    optional_columns=("notes",),
+    schema=_schema(
+        {
+            "threat_id": identifier(),
+            "province": text(),
+            "period_start": iso_date(),
+            "period_end": iso_date(),
+            "actor_family": text(),
+            "level": whole(1, 5),
+            "rationale": text(),
+            **provenance(ASSESSED_CONFIDENCE),
+        },
+        checks=[pa.Check(_period_in_order, error="period_end is before period_start")],
+    ),
+)
+
+THREAT_SCALE = TableSpec(
+    name="threat_scale",
+    filename="threat_scale.csv",
+    id_column="level",
+    description="What each threat level 1-5 means.",
+    optional_columns=("notes",),
+    schema=_schema(
+        {
+            "level": pa.Column("Int64", between(1, 5), unique=True, coerce=True),
+            "label": text(),
+            "definition": text(),
+            **provenance(),
+        }
+    ),
+)
+
+INDICATORS = TableSpec(
+    name="indicators",
+    filename="indicators.csv",
+    id_column="indicator_id",
+    description="Yearly values of cooperation indicators; an empty value means not known.",
+    optional_columns=("notes",),
+    schema=_schema(
+        {
+            "indicator_id": identifier(),
+            "indicator": pa.Column(str, pa.Check.str_matches(ID_PATTERN), coerce=True),
+            "label": text(),
+            "year": whole(1900, 2100),
+            "value": number(-1e15, 1e15, required=False),
+            "unit": text(),
+            "sector": vocab(SECTORS),
+            **provenance(),
+        },
+    ),
+)
+
+JUDGMENTS = TableSpec(
+    name="judgments",
+    filename="judgments.csv",
+    id_column="judgment_id",
+    description="The analysis's key judgments in our words, with likelihood and confidence.",
+    optional_columns=("notes",),
+    schema=_schema(
+        {
+            "judgment_id": identifier(),
+            "statement": text(),
+            "likelihood_term": text(),
+            "probability_band": text(),
+            "horizon": text(),
+            "evidence_event_ids": id_list(),
+            **provenance(ASSESSED_CONFIDENCE),
+        }
+    ),
+)
+
+ESTIMATIVE_SCALE = TableSpec(
+    name="estimative_scale",
+    filename="estimative_scale.csv",
+    id_column="term",
+    description="Likelihood words and the probability band each stands for.",
+    optional_columns=("notes",),
+    schema=_schema(
+        {
+            "term": pa.Column(str, unique=True, coerce=True),
+            "min_pct": number(0, 100),
+            "max_pct": number(0, 100),
+            "definition": text(),
+            **provenance(),
+        },
+        checks=[pa.Check(_range_in_order, error="max_pct is below min_pct")],
+    ),
+)
+
+BOUNDARIES = TableSpec(
+    name="boundaries",
+    filename="boundaries.geojson",
+    id_column="code",
+    geometry=True,
+    description="Admin-1 areas (provinces) of the country, simplified.",
+    optional_columns=("notes",),
+    schema=_schema(
+        {
+            "code": identifier(),
+            "name": pa.Column(str, unique=True, coerce=True),
+            **provenance(),
+        }
+    ),
+)
+
+# Loading order matters: later tables refer to earlier ones.
+TABLES: tuple[TableSpec, ...] = (
+    BOUNDARIES,
+    ACTORS,
+    THREAT_SCALE,
+    ESTIMATIVE_SCALE,
+    SITES,
+    EVENTS,
+    INCIDENTS,
+    THREAT_LEVELS,
+    INDICATORS,
+    JUDGMENTS,
+)
+TABLES_BY_NAME = {spec.name: spec for spec in TABLES}
+
+
+def split_list(value: object) -> list[str]:
+    """The items of a ';'-separated cell, stripped; an empty cell is an empty list."""
+    if not isinstance(value, str):
+        return []
+    return [item.strip() for item in value.split(LIST_SEPARATOR) if item.strip()]

@@ -1,0 +1,18 @@
+"""Text from data files is shown as text: never as HTML, a link, an image or a formula."""
+
+from __future__ import annotations
+
+import re
+
+# Every character that Streamlit's Markdown gives a meaning: CommonMark punctuation, `:` for
+# emoji and `:color[...]` directives, `$` for LaTeX, `<` `>` for HTML, `~` for strikethrough.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+
+
+def escape_markdown(value: object) -> str:
+    """A data value made safe to put inside `st.markdown`: every special character escaped,
+    line breaks folded, so the reader sees exactly the characters in the file."""
+    if value is None:
+        return ""
+    text = " ".join(str(value).split())
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)

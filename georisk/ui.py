@@ -1,0 +1,316 @@
+"""The Streamlit glue: the cached loader and the frame every page calls first.
+
+This is the only module of the package that imports streamlit; what it shows comes from plain
+functions elsewhere in the package.
+
+How the view survives page switches and travels in links (Streamlit 1.67, classic `pages/`
+mode, see DESIGN.md §5): the canonical view lives in `st.session_state[VIEW]`. On a session's
+first run it is read from the URL; on later runs from session state. The sidebar widgets are
+seeded from it, and after they are drawn the view is written back to the URL on every run.
+"""
+
+from __future__ import annotations
+
+import sys
+import urllib.parse
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from georisk import filters as flt
+from georisk.dataset import Dataset, data_dir_from, load_dataset
+from georisk.text import escape_markdown
+
+VIEW = "view.filters"
+PAGE_PARAMS = "view.page_params"
+NOTICES = "view.notices"
+# Widget keys of the sidebar filters, by Filters attribute.
+WIDGETS = {
+    "sectors": "filter.sector",
+    "regions": "filter.region",
+    "actors": "filter.actor",
+    "categories": "filter.category",
+    "start": "filter.from",
+    "end": "filter.to",
+    "asof": "filter.asof",
+}
+
+
+def _stamp(data_dir: Path) -> tuple:
+    """What changes when a file in the folder changes, so an edited file is read again."""
+    if not data_dir.is_dir():
+        return ()
+    return tuple(
+        (p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(data_dir.iterdir()) if p.is_file()
+    )
+
+
+@st.cache_resource(show_spinner="Loading the scenario…")
+def _load(data_dir: str, stamp: tuple) -> Dataset:
+    # cache_resource hands every session the same object without copying it: pages treat the
+    # dataset as read-only (filtering returns new frames).
+    return load_dataset(Path(data_dir))
+
+
+def load() -> Dataset:
+    data_dir = data_dir_from(sys.argv)
+    return _load(str(data_dir), _stamp(data_dir))
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What a page works with: the dataset, the filters in force and the rows they keep."""
+
+    dataset: Dataset
+    filters: flt.Filters
+    choices: flt.Choices
+    events: pd.DataFrame
+    incidents: pd.DataFrame
+    sites: pd.DataFrame
+    indicators: pd.DataFrame
+
+
+# The pages, in sidebar order: file (relative to dashboard.py), label, icon. Streamlit's own
+# page list is hidden (.streamlit/config.toml) because it can only name the home page after
+# its file, "dashboard"; these links also carry the current view in their URL.
+PAGES = (
+    ("dashboard.py", "Overview", ":material/dashboard:"),
+    ("pages/1_Timeline.py", "Timeline", ":material/timeline:"),
+    ("pages/2_Map.py", "Map", ":material/map:"),
+    ("pages/3_Cooperation.py", "Cooperation", ":material/handshake:"),
+    ("pages/4_Data.py", "Data", ":material/database:"),
+)
+
+
+def page_frame(title: str) -> Frame:
+    """Set up the page, load the data, draw the shared filters; return the filtered view."""
+    st.set_page_config(page_title=f"{title} · Geopolitical risk", page_icon="🛰️", layout="wide")
+    navigation = st.sidebar.container()
+    dataset = load()
+    choices = flt.choices_for(dataset)
+    if VIEW not in st.session_state:
+        _read_url(choices)
+    filters = _sidebar(choices)
+    st.session_state[VIEW] = filters
+    _write_url(filters, choices)
+    _show_notices()
+    _data_status(dataset)
+    frame = Frame(
+        dataset=dataset,
+        filters=filters,
+        choices=choices,
+        events=flt.apply(dataset.events, "events", filters),
+        incidents=flt.apply(dataset.incidents, "incidents", filters),
+        sites=flt.apply(dataset.sites, "sites", filters),
+        indicators=flt.apply(dataset.indicators, "indicators", filters),
+    )
+    with st.sidebar:
+        st.caption(
+            f"In view: {len(frame.events)} events · {len(frame.incidents)} incidents · "
+            f"{len(frame.sites)} sites"
+        )
+    _share_control(frame)
+    with navigation:
+        params = current_params(filters, choices)
+        for page, label, icon in PAGES:
+            st.page_link(page, label=label, icon=icon, query_params=params)
+    return frame
+
+
+# ---------------------------------------------------------------------------------------------
+# URL <-> session
+
+
+def _query_params() -> dict[str, list[str]]:
+    return {name: st.query_params.get_all(name) for name in st.query_params.keys()}
+
+
+def _read_url(choices: flt.Choices) -> None:
+    params = _query_params()
+    parsed = flt.from_params({k: v for k, v in params.items() if k in flt.FILTER_PARAMS}, choices)
+    notices = list(parsed.notices)
+    page_params: dict[str, list[str]] = {}
+    for name, values in params.items():
+        if name in flt.FILTER_PARAMS:
+            continue
+        if name in flt.PAGE_PARAMS:
+            page_params[name] = values
+        else:
+            notices.append(f"Ignored the unknown link parameter {flt.shown(name)}.")
+    st.session_state[VIEW] = parsed.filters
+    st.session_state[PAGE_PARAMS] = page_params
+    st.session_state[NOTICES] = notices
+
+
+def current_params(filters: flt.Filters, choices: flt.Choices) -> dict[str, list[str]]:
+    """The URL parameters of the whole view: the filters and the pages' own parameters."""
+    return {**flt.to_params(filters, choices), **st.session_state.get(PAGE_PARAMS, {})}
+
+
+def _write_url(filters: flt.Filters, choices: flt.Choices) -> None:
+    wanted = current_params(filters, choices)
+    if wanted != _query_params():
+        st.query_params.from_dict(wanted)
+
+
+def page_param(name: str) -> list[str]:
+    """The values of a page's own URL parameter (e.g. `site`), as the link or the page set them."""
+    return list(st.session_state.get(PAGE_PARAMS, {}).get(name, []))
+
+
+def set_page_param(name: str, values: list[str]) -> None:
+    """Record a page's own parameter so that it travels in the URL; empty removes it."""
+    page_params = dict(st.session_state.get(PAGE_PARAMS, {}))
+    if values:
+        page_params[name] = list(values)
+    else:
+        page_params.pop(name, None)
+    st.session_state[PAGE_PARAMS] = page_params
+    if values:
+        st.query_params[name] = list(values)
+    elif name in st.query_params:
+        del st.query_params[name]
+
+
+def add_notice(message: str) -> None:
+    st.session_state.setdefault(NOTICES, []).append(message)
+
+
+def _show_notices() -> None:
+    notices = st.session_state.get(NOTICES) or []
+    if notices:
+        st.warning(
+            "Some parts of the link could not be used and were ignored:\n\n"
+            + "\n".join(f"- {escape_markdown(n)}" for n in notices),
+            icon="⚠️",
+        )
+        if st.button("Dismiss", key="view.dismiss"):
+            st.session_state[NOTICES] = []
+            st.rerun()
+
+
+def share_link(filters: flt.Filters, choices: flt.Choices) -> str:
+    """The full link of the current view, for anyone who opens it."""
+    query = urllib.parse.urlencode(current_params(filters, choices), doseq=True)
+    base = (st.context.url or "").split("?", 1)[0]
+    return f"{base}?{query}" if query else base
+
+
+# ---------------------------------------------------------------------------------------------
+# Sidebar
+
+
+def _set_widgets(filters: flt.Filters) -> None:
+    """Give every filter widget its value from the view. Done on every run: after a page switch
+    Streamlit does not keep the widgets' values, so the view (kept up to date by the widgets'
+    callbacks) is the one copy that survives."""
+    for attribute, key in WIDGETS.items():
+        value = getattr(filters, attribute)
+        st.session_state[key] = list(value) if isinstance(value, tuple) else value
+
+
+def _update_view(**changes) -> None:
+    st.session_state[VIEW] = replace(st.session_state[VIEW], **changes)
+
+
+def _on_widget(attribute: str) -> None:
+    value = st.session_state[WIDGETS[attribute]]
+    _update_view(**{attribute: tuple(value) if isinstance(value, list) else value})
+
+
+def _on_preset(preset: str, choices: flt.Choices) -> None:
+    view = st.session_state[VIEW]
+    start, end = flt.preset_period(preset, view.asof, choices)
+    _update_view(start=start, end=end)
+
+
+def _on_reset(choices: flt.Choices) -> None:
+    st.session_state[VIEW] = choices.defaults()
+    st.session_state[PAGE_PARAMS] = {}
+    st.session_state[NOTICES] = []
+
+
+def _sidebar(choices: flt.Choices) -> flt.Filters:
+    view = flt.clamp(st.session_state[VIEW], choices)
+    st.session_state[VIEW] = view
+    _set_widgets(view)
+
+    def callback(attribute: str) -> dict:
+        return {"key": WIDGETS[attribute], "on_change": _on_widget, "args": (attribute,)}
+
+    with st.sidebar:
+        st.header("Filters")
+        st.multiselect("Sector", choices.sectors, placeholder="All sectors", **callback("sectors"))
+        st.multiselect("Region", choices.regions, placeholder="All regions", **callback("regions"))
+        st.multiselect("Actor family", choices.actors, placeholder="All actor families", **callback("actors"))
+        st.multiselect(
+            "Event category", choices.categories, placeholder="All categories", **callback("categories")
+        )
+        st.date_input(
+            "As of",
+            min_value=choices.first_date,
+            max_value=choices.last_date,
+            format="YYYY-MM-DD",
+            help="The date at which risk is assessed: nothing after it is shown.",
+            **callback("asof"),
+        )
+        st.date_input(
+            "From",
+            min_value=choices.first_date,
+            max_value=view.asof,
+            format="YYYY-MM-DD",
+            **callback("start"),
+        )
+        st.date_input("To", min_value=view.start, max_value=view.asof, format="YYYY-MM-DD", **callback("end"))
+        presets = st.columns(len(flt.PRESETS))
+        for column, (preset, label) in zip(presets, flt.PRESETS.items(), strict=True):
+            column.button(
+                label,
+                help=f"Period: {preset}, ending at the as-of date",
+                key=f"filter.preset.{preset}",
+                on_click=_on_preset,
+                args=(preset, choices),
+                width="stretch",
+            )
+        st.button(
+            "Reset filters",
+            key="filter.reset",
+            on_click=_on_reset,
+            args=(choices,),
+            icon=":material/restart_alt:",
+        )
+    return view
+
+
+def _share_control(frame: Frame) -> None:
+    """A 'share this view' control with the full link, ready to copy."""
+    with st.sidebar.popover("Share this view", icon=":material/link:", width="stretch"):
+        st.caption("Anyone who opens this link sees this page with the same filters.")
+        st.code(share_link(frame.filters, frame.choices), language=None, wrap_lines=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Data status
+
+
+def _data_status(dataset: Dataset) -> None:
+    if not dataset.data_dir.is_dir():
+        st.error(
+            f"The data folder {dataset.data_dir} does not exist. Set GEORISK_DATA or pass "
+            "`-- --data DIR` after `streamlit run dashboard.py`."
+        )
+        return
+    errors = dataset.errors
+    for problem in errors:
+        if problem.row is None:
+            st.error(f"{problem.file} could not be loaded: {problem.reason}", icon="🚫")
+    rejected = len({(p.file, p.row) for p in errors if p.row is not None})
+    with st.sidebar:
+        if errors:
+            st.warning(
+                f"{rejected} row(s) were rejected and left out. The Data page lists each one.", icon="⚠️"
+            )
+        else:
+            st.caption(f"Data: {dataset.data_dir.name}/ loaded with no problems.")

@@ -1,0 +1,138 @@
+"""Browser tests: a real Streamlit server on a free port, driven by Playwright in Debian's Chromium.
+
+Where Chromium is missing they skip with a message saying how to install it; in CI (`CI` set)
+a missing browser is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DATA, ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Without these flags Chromium tries to reach Google's hosts, which this network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+APP_IDLE = (
+    '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
+)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+def _require_chromium() -> None:
+    if Path(CHROMIUM).exists():
+        return
+    message = "Chromium not found: install it with `sudo apt-get install chromium` (Debian/Ubuntu)"
+    if os.environ.get("CI"):
+        pytest.fail(message + " — CI must run the browser tests")
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(data_dir: Path = DATA, extra_env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "GEORISK_DATA": str(data_dir), **(extra_env or {})}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "dashboard.py"),
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited: {process.stderr.read()}")
+        try:
+            urllib.request.urlopen(f"{base}/_stcore/health", timeout=1)
+            return process, base
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError("streamlit did not answer within 60 s")
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    """A freshly started server for each test: deep links must work on a server that has never
+    seen the session."""
+    _require_chromium()
+    process, base = start_server()
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def context(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    yield context
+    context.close()
+
+
+def settle(page, timeout_ms: int = 30_000) -> None:
+    """Wait until the app has finished its reruns: idle twice in a row, a moment apart."""
+    deadline = time.time() + timeout_ms / 1000
+    idle_streak = 0
+    while time.time() < deadline:
+        page.wait_for_selector(APP_IDLE, timeout=timeout_ms)
+        idle_streak = idle_streak + 1 if page.query_selector(APP_IDLE) else 0
+        if idle_streak >= 3:
+            return
+        page.wait_for_timeout(250)
+    raise TimeoutError("the app did not settle")

@@ -1,0 +1,58 @@
+"""Shared test helpers: the bundled data folder, editable copies of it, AppTest set-up."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+EXTERNAL = ROOT.parent / "shared" / "external"
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path) -> Path:
+    """A private copy of the bundled scenario that a test may break."""
+    target = tmp_path / "data"
+    shutil.copytree(DATA, target)
+    return target
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def write_rows(path: Path, rows: list[dict[str, str]], fieldnames: list[str] | None = None) -> None:
+    fieldnames = fieldnames or list(rows[0])
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=fieldnames)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def set_cell(path: Path, index: int, column: str, value: str) -> int:
+    """Change one cell of a CSV; return the spreadsheet row number of that row (header = 1)."""
+    rows = read_rows(path)
+    rows[index][column] = value
+    write_rows(path, rows)
+    return index + 2
+
+
+@pytest.fixture
+def app_env(monkeypatch: pytest.MonkeyPatch):
+    """AppTest runs in this process and shares Streamlit's caches: start each test clean."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+    def point_at(data_dir: Path) -> None:
+        monkeypatch.setenv("GEORISK_DATA", str(data_dir))
+
+    yield point_at
+    st.cache_data.clear()
+    st.cache_resource.clear()

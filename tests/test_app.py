@@ -1,0 +1,59 @@
+"""Every page runs under AppTest, on the bundled data and on a folder with broken rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import DATA, ROOT, set_cell
+
+PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
+
+
+def run_page(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    return at
+
+
+@pytest.mark.parametrize("page", [None, *PAGES])
+def test_page_runs_without_exception(app_env, page):
+    app_env(DATA)
+    at = run_page(page)
+    assert not at.exception, at.exception
+    assert at.title, "every page has a title"
+    assert not at.error
+
+
+def test_app_lists_rejected_rows_and_keeps_the_rest(app_env, data_copy: Path):
+    row = set_cell(data_copy / "incidents.csv", 0, "date", "not a date")
+    app_env(data_copy)
+    at = run_page()
+    assert not at.exception
+    assert any("1 row(s) were rejected" in w.value for w in at.sidebar.warning)
+
+    at = run_page("pages/4_Data.py")
+    problems = at.dataframe[1].value
+    hit = problems[(problems["file"] == "incidents.csv") & (problems["row"] == row)]
+    assert list(hit["column"]) == ["date"]
+    assert "ISO" in hit["reason"].iloc[0]
+
+
+def test_missing_file_gives_a_message_not_a_traceback(app_env, data_copy: Path):
+    (data_copy / "sites.geojson").unlink()
+    app_env(data_copy)
+    for page in [None, *PAGES]:
+        at = run_page(page)
+        assert not at.exception, (page, at.exception)
+        assert any("sites.geojson could not be loaded" in e.value for e in at.error)
+
+
+def test_missing_data_folder_is_explained(app_env, tmp_path: Path):
+    app_env(tmp_path / "nowhere")
+    at = run_page()
+    assert not at.exception
+    assert any("does not exist" in e.value for e in at.error)

@@ -1,0 +1,87 @@
+"""Reading files as they come: encodings, byte-order marks, blank cells, GeoJSON shapes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from georisk.loading import load_table
+from georisk.problems import WARNING
+from georisk.schema import BOUNDARIES, EVENTS, THREAT_SCALE
+from tests.conftest import DATA
+
+
+def test_byte_order_mark_is_accepted(tmp_path: Path):
+    (tmp_path / "threat_scale.csv").write_bytes(b"\xef\xbb\xbf" + (DATA / "threat_scale.csv").read_bytes())
+    table = load_table(tmp_path, THREAT_SCALE)
+    assert table.problems == []
+    assert list(table.frame["level"]) == [1, 2, 3, 4, 5]
+
+
+def test_latin1_file_loads_with_a_warning(tmp_path: Path):
+    text = (DATA / "threat_scale.csv").read_text(encoding="utf-8").replace("Severe", "Sévère")
+    (tmp_path / "threat_scale.csv").write_bytes(text.encode("latin-1"))
+    table = load_table(tmp_path, THREAT_SCALE)
+    (problem,) = table.problems
+    assert problem.severity == WARNING and "UTF-8" in problem.reason
+    assert "Sévère" in set(table.frame["label"])
+
+
+def test_empty_and_header_only_files(tmp_path: Path):
+    (tmp_path / "events.csv").write_text("", encoding="utf-8")
+    table = load_table(tmp_path, EVENTS)
+    assert table.frame.empty and "empty" in table.problems[0].reason
+
+    header = (DATA / "events.csv").read_text(encoding="utf-8").splitlines()[0]
+    (tmp_path / "events.csv").write_text(header + "\n", encoding="utf-8")
+    table = load_table(tmp_path, EVENTS)
+    assert table.frame.empty and table.problems == []
+
+
+def test_bad_row_keeps_column_types(tmp_path: Path):
+    lines = (DATA / "events.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    broken = lines[1].split(",")
+    broken[header.index("date")] = "sometime"
+    (tmp_path / "events.csv").write_text(
+        "\n".join([lines[0], ",".join(broken), *lines[2:]]), encoding="utf-8"
+    )
+    table = load_table(tmp_path, EVENTS)
+    assert str(table.frame["date"].dtype).startswith("datetime64")
+    assert str(table.frame["significance"].dtype) == "Int64"
+
+
+def write_geojson(folder: Path, document) -> None:
+    text = document if isinstance(document, str) else json.dumps(document)
+    (folder / "boundaries.geojson").write_text(text, encoding="utf-8")
+
+
+def test_geojson_file_level_errors(tmp_path: Path):
+    cases = {
+        "{not json": "not valid JSON",
+        json.dumps({"type": "Feature"}): "not a GeoJSON FeatureCollection",
+        json.dumps(
+            {"type": "FeatureCollection", "crs": {"properties": {"name": "EPSG:32642"}}, "features": []}
+        ): "CRS other than WGS84",
+    }
+    for text, reason in cases.items():
+        write_geojson(tmp_path, text)
+        table = load_table(tmp_path, BOUNDARIES)
+        assert table.frame.empty
+        assert reason in table.problems[0].reason
+
+
+def test_geojson_feature_errors(tmp_path: Path):
+    good = json.loads((DATA / "boundaries.geojson").read_text(encoding="utf-8"))["features"]
+    projected = {"type": "Point", "coordinates": [350000.0, 2750000.0]}
+    features = [
+        dict(good[0], geometry=None),
+        dict(good[1], geometry=projected),
+        *good[2:],
+    ]
+    write_geojson(tmp_path, {"type": "FeatureCollection", "features": features})
+    table = load_table(tmp_path, BOUNDARIES)
+    reasons = {p.row: p.reason for p in table.problems}
+    assert "without geometry" in reasons[1]
+    assert "projected" in reasons[2]
+    assert len(table.frame) == len(good) - 2
