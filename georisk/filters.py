@@ -172,9 +172,6 @@ def apply(frame: pd.DataFrame, table: str, filters: Filters) -> pd.DataFrame:
 LIST_PARAMS = {"sector": "sectors", "region": "regions", "actor": "actors", "category": "categories"}
 DATE_PARAMS = {"from": "start", "to": "end", "asof": "asof"}
 FILTER_PARAMS = (*LIST_PARAMS, *DATE_PARAMS)
-# Parameters the pages add to the link (parsed by the page that owns them): the selected site,
-# the map's layers, the "what changed since" date and the risk model's settings.
-PAGE_PARAMS = ("site", "layers", "since", "radius", "halflife", "w_threat", "w_exposure", "cuts")
 
 
 @dataclass
@@ -193,7 +190,7 @@ def _as_list(value: str | Iterable[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _parse_date(value: str) -> dt.date | None:
+def parse_date(value: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value) if len(value) == 10 else None
     except ValueError:
@@ -238,7 +235,7 @@ def from_params(params: Mapping[str, str | list[str]], choices: Choices) -> Pars
         if len(given) > 1:
             notices.append(f"Ignored repeated {name}: it takes one date.")
             continue
-        date = _parse_date(given[0])
+        date = parse_date(given[0])
         if date is None:
             notices.append(f"Ignored {name}={shown(given[0])}: not a date in the form YYYY-MM-DD.")
             continue

@@ -11,6 +11,7 @@ seeded from it, and after they are drawn the view is written back to the URL on 
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import urllib.parse
 from dataclasses import dataclass, replace
@@ -19,13 +20,26 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from georisk import figures, links, risk
 from georisk import filters as flt
 from georisk.dataset import Dataset, data_dir_from, load_dataset
+from georisk.schema import split_list
 from georisk.text import escape_markdown
 
 VIEW = "view.filters"
 PAGE_PARAMS = "view.page_params"
 NOTICES = "view.notices"
+MODEL = "view.model"
+MODEL_ERROR = "view.model_error"
+# Widget keys of the "adjust the model" panel, by ModelParams attribute (cut-offs: one per band).
+MODEL_WIDGETS = {
+    "radius_km": "model.radius",
+    "half_life_days": "model.halflife",
+    "w_threat": "model.w_threat",
+    "w_exposure": "model.w_exposure",
+}
+CUT_WIDGETS = ("model.cut.low", "model.cut.medium", "model.cut.high", "model.cut.very_high")
+SITE_CHOICE = "site.choice"
 # Widget keys of the sidebar filters, by Filters attribute.
 WIDGETS = {
     "sectors": "filter.sector",
@@ -71,6 +85,11 @@ class Frame:
     sites: pd.DataFrame
     indicators: pd.DataFrame
 
+    def incidents_any_period(self) -> pd.DataFrame:
+        """The incidents in view but for the period filter (still nothing after the as-of date):
+        what fixed-window comparisons and trends count."""
+        return flt.apply(self.dataset.incidents, "incidents", replace(self.filters, start=None, end=None))
+
 
 # The pages, in sidebar order: file (relative to dashboard.py), label, icon. Streamlit's own
 # page list is hidden (.streamlit/config.toml) because it can only name the home page after
@@ -91,7 +110,7 @@ def page_frame(title: str) -> Frame:
     dataset = load()
     choices = flt.choices_for(dataset)
     if VIEW not in st.session_state:
-        _read_url(choices)
+        _read_url(dataset, choices)
     filters = _sidebar(choices)
     st.session_state[VIEW] = filters
     _write_url(filters, choices)
@@ -127,26 +146,20 @@ def _query_params() -> dict[str, list[str]]:
     return {name: st.query_params.get_all(name) for name in st.query_params.keys()}
 
 
-def _read_url(choices: flt.Choices) -> None:
-    params = _query_params()
-    parsed = flt.from_params({k: v for k, v in params.items() if k in flt.FILTER_PARAMS}, choices)
-    notices = list(parsed.notices)
-    page_params: dict[str, list[str]] = {}
-    for name, values in params.items():
-        if name in flt.FILTER_PARAMS:
-            continue
-        if name in flt.PAGE_PARAMS:
-            page_params[name] = values
-        else:
-            notices.append(f"Ignored the unknown link parameter {flt.shown(name)}.")
-    st.session_state[VIEW] = parsed.filters
-    st.session_state[PAGE_PARAMS] = page_params
-    st.session_state[NOTICES] = notices
+def _read_url(dataset: Dataset, choices: flt.Choices) -> None:
+    link = links.parse(_query_params(), choices, set(dataset.sites["site_id"]))
+    st.session_state[VIEW] = link.filters
+    st.session_state[MODEL] = link.model
+    st.session_state[PAGE_PARAMS] = link.page_params
+    st.session_state[NOTICES] = link.notices
 
 
 def current_params(filters: flt.Filters, choices: flt.Choices) -> dict[str, list[str]]:
-    """The URL parameters of the whole view: the filters and the pages' own parameters."""
-    return {**flt.to_params(filters, choices), **st.session_state.get(PAGE_PARAMS, {})}
+    """The URL parameters of the whole view: filters, model settings, the pages' own."""
+    link = links.Link(
+        filters, st.session_state.get(MODEL, risk.DEFAULTS), st.session_state.get(PAGE_PARAMS, {})
+    )
+    return links.to_params(link, choices)
 
 
 def _write_url(filters: flt.Filters, choices: flt.Choices) -> None:
@@ -228,6 +241,7 @@ def _on_preset(preset: str, choices: flt.Choices) -> None:
 
 def _on_reset(choices: flt.Choices) -> None:
     st.session_state[VIEW] = choices.defaults()
+    st.session_state[MODEL] = risk.DEFAULTS
     st.session_state[PAGE_PARAMS] = {}
     st.session_state[NOTICES] = []
 
@@ -314,3 +328,218 @@ def _data_status(dataset: Dataset) -> None:
             )
         else:
             st.caption(f"Data: {dataset.data_dir.name}/ loaded with no problems.")
+
+
+# ---------------------------------------------------------------------------------------------
+# The risk model's settings
+
+
+def _set_model(params: risk.ModelParams) -> None:
+    # The frame writes the settings to the URL on the rerun this callback precedes.
+    st.session_state[MODEL] = params
+
+
+def _on_model_widget() -> None:
+    state = st.session_state
+    candidate = replace(
+        state[MODEL],
+        **{attribute: float(state[key]) for attribute, key in MODEL_WIDGETS.items()},
+        cuts=tuple(int(state[key]) for key in CUT_WIDGETS),
+    )
+    problems = candidate.validate()
+    if problems:
+        state[MODEL_ERROR] = f"Not applied: {problems[0]}."
+        return
+    state[MODEL_ERROR] = None
+    _set_model(candidate)
+
+
+def _on_model_reset() -> None:
+    st.session_state[MODEL_ERROR] = None
+    _set_model(risk.DEFAULTS)
+
+
+def model_settings() -> risk.ModelParams:
+    """The "adjust the model" panel in the sidebar; returns the settings in force."""
+    params: risk.ModelParams = st.session_state.get(MODEL, risk.DEFAULTS)
+    for attribute, key in MODEL_WIDGETS.items():
+        st.session_state[key] = float(getattr(params, attribute))
+    for key, cut in zip(CUT_WIDGETS, params.cuts, strict=True):
+        st.session_state[key] = int(cut)
+    changed = params != risk.DEFAULTS
+    with st.sidebar.expander("Adjust the risk model" + (" (changed)" if changed else ""), expanded=changed):
+        common = {"on_change": _on_model_widget}
+        st.slider(
+            "Radius (km)",
+            5.0,
+            200.0,
+            step=5.0,
+            key=MODEL_WIDGETS["radius_km"],
+            **common,
+            help="Incidents within this distance of a site count toward its exposure.",
+        )
+        st.slider(
+            "Half-life (days)",
+            30.0,
+            1095.0,
+            step=15.0,
+            key=MODEL_WIDGETS["half_life_days"],
+            **common,
+            help="An incident this old counts half as much as one on the as-of date.",
+        )
+        st.slider("Weight of threat", 0.0, 1.0, step=0.05, key=MODEL_WIDGETS["w_threat"], **common)
+        st.slider("Weight of exposure", 0.0, 1.0, step=0.05, key=MODEL_WIDGETS["w_exposure"], **common)
+        st.caption("Bands start at these likelihood × impact scores (1–25):")
+        columns = st.columns(2)
+        for i, (key, band) in enumerate(zip(CUT_WIDGETS, risk.BANDS[1:], strict=True)):
+            columns[i % 2].number_input(band, 2, 25, step=1, key=key, **common)
+        if st.session_state.get(MODEL_ERROR):
+            st.warning(st.session_state[MODEL_ERROR])
+        st.button("Default settings", key="model.reset", on_click=_on_model_reset, disabled=not changed)
+    return params
+
+
+# ---------------------------------------------------------------------------------------------
+# Site selection and breakdown
+
+
+def selected_site() -> str | None:
+    """The site the link or the analyst opened (checked against the data when the link was read)."""
+    chosen = page_param("site")
+    return chosen[-1] if chosen else None
+
+
+def _on_site_choice() -> None:
+    choice = st.session_state[SITE_CHOICE]
+    set_page_param("site", [choice] if choice else [])
+
+
+def site_picker(scores: pd.DataFrame, site: str | None) -> None:
+    """A list to open a site from (the same choice a click on a chart makes)."""
+    ids = list(scores["site_id"])
+    names = dict(zip(scores["site_id"], scores["name"], strict=True))
+    st.session_state[SITE_CHOICE] = site if site in ids else None
+    st.selectbox(
+        "Open a site",
+        ids,
+        format_func=lambda i: f"{names[i]} ({scores.set_index('site_id').at[i, 'band']})",
+        key=SITE_CHOICE,
+        index=None,
+        placeholder="Choose a site to see why it scores as it does",
+        on_change=_on_site_choice,
+    )
+
+
+def on_chart_select(key: str) -> None:
+    """Callback of a chart whose points carry a site id: open that site."""
+    points = st.session_state[key].selection.get("points", [])
+    ids = [p.get("customdata") for p in points if p.get("customdata")]
+    ids = [i[0] if isinstance(i, list) else i for i in ids]
+    if ids:
+        set_page_param("site", [str(ids[0])])
+
+
+def band_badge(band: str) -> str:
+    return f":{risk.BAND_BADGES[band]}-badge[{band}]"
+
+
+def likelihood_badge(term: str) -> str:
+    return f":violet-badge[{escape_markdown(term)}]"
+
+
+def _on_since() -> None:
+    value = st.session_state["overview.since"]
+    set_page_param("since", [value.isoformat()] if value else [])
+
+
+def since_date(default: dt.date, frame: Frame) -> dt.date:
+    """The "what changed since" date: from the link (`since`), else `default`."""
+    given = page_param("since")
+    since = flt.parse_date(given[-1]) if given else default
+    # A later change of the as-of date may leave the chosen date after it.
+    since = min(max(since, frame.choices.first_date), frame.filters.asof)
+    st.session_state["overview.since"] = since
+    st.date_input(
+        "Compare with",
+        key="overview.since",
+        min_value=frame.choices.first_date,
+        max_value=frame.filters.asof,
+        format="YYYY-MM-DD",
+        on_change=_on_since,
+    )
+    return since
+
+
+def site_panel(frame: Frame, site_id: str, scores: pd.DataFrame, units: pd.DataFrame, ctx, params) -> None:
+    """Why a site scores as it does: components, segments, incidents near it, related events."""
+    if site_id not in set(scores["site_id"]):
+        st.info("The chosen site is not in view with these filters.", icon=":material/filter_alt_off:")
+        return
+    row = scores.set_index("site_id").loc[site_id]
+    site = frame.sites.set_index("site_id").loc[site_id]
+    with st.container(border=True, key="site_panel"):
+        st.subheader(row["name"], anchor=False)
+        st.markdown(f"{band_badge(row['band'])} {escape_markdown(row['reason'])}")
+        st.caption(escape_markdown(site["description"]))
+        components = pd.DataFrame(
+            {
+                "component": [
+                    "Threat",
+                    "Exposure",
+                    "Exposure level",
+                    "Likelihood",
+                    "Impact",
+                    "Score",
+                    "Band",
+                    "Worst part",
+                ],
+                "value": [
+                    f"{row['threat']} ({row['threat_family']})",
+                    f"{row['exposure']:.2f} from {row['incidents_near']} incident(s) "
+                    f"within {params.radius_km:g} km",
+                    f"{row['exposure_level']:.2f}",
+                    f"{row['likelihood']:.2f} → {row['likelihood_class']}",
+                    f"{row['impact']} (criticality)",
+                    f"{row['score']} = {row['likelihood_class']} × {row['impact']}",
+                    row["band"],
+                    row["worst_unit"],
+                ],
+            }
+        )
+        st.dataframe(components, hide_index=True, width="stretch")
+        site_units = units[units["site_id"] == site_id]
+        if len(site_units) > 1:
+            st.plotly_chart(
+                figures.segment_bars(site_units),
+                width="stretch",
+                config={"displayModeBar": False},
+                alt=f"Risk band of each segment along {row['name']}",
+            )
+        near = risk.incidents_near(ctx, site.geometry, params.radius_km, pd.Timestamp(frame.filters.asof))
+        st.markdown(f"**Incidents within {params.radius_km:g} km** ({len(near)})")
+        st.dataframe(
+            near[
+                [
+                    "date",
+                    "distance_km",
+                    "location",
+                    "group",
+                    "actor_family",
+                    "attack_type",
+                    "target_type",
+                    "killed",
+                    "wounded",
+                    "source",
+                ]
+            ],
+            hide_index=True,
+            column_config={"date": st.column_config.DateColumn(format="YYYY-MM-DD")},
+        )
+        related = frame.events[frame.events["site_ids"].map(lambda v: site_id in split_list(v))]
+        st.markdown(f"**Related events** ({len(related)})")
+        st.dataframe(
+            related[["date", "title", "category", "confidence", "source"]],
+            hide_index=True,
+            column_config={"date": st.column_config.DateColumn(format="YYYY-MM-DD")},
+        )
+        st.caption(f"{risk.MODEL_VERSION} · as of {frame.filters.asof.isoformat()}")

@@ -1,0 +1,161 @@
+"""What the executive overview says: the headline and its trend, key figures, what changed.
+
+Trend words follow ACLED's convention for changes in event counts: a change of 10 % or more is
+an increase or decrease, 25 % or more a sharp one; smaller changes are stable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from georisk import risk
+from georisk.schema import ALL_FAMILIES
+
+WINDOW_DAYS = 90
+CHANGE_PCT, SHARP_CHANGE_PCT = 10, 25
+# Fewer incidents than this in both windows is too little to speak of a trend.
+MIN_INCIDENTS_FOR_TREND = 3
+
+
+def trend_words(current: int, previous: int) -> tuple[str, float | None]:
+    """(word, change in %) for a count against the previous window's count."""
+    if max(current, previous) < MIN_INCIDENTS_FOR_TREND:
+        return "too few incidents to call a trend", None
+    if previous == 0:
+        return "new activity", None
+    change = 100.0 * (current - previous) / previous
+    if change >= SHARP_CHANGE_PCT:
+        return "sharp increase", change
+    if change >= CHANGE_PCT:
+        return "increase", change
+    if change <= -SHARP_CHANGE_PCT:
+        return "sharp decrease", change
+    if change <= -CHANGE_PCT:
+        return "decrease", change
+    return "stable", change
+
+
+def window_counts(
+    dates: pd.Series, near: np.ndarray, asof: pd.Timestamp, days: int = WINDOW_DAYS
+) -> tuple[int, int]:
+    """Incidents near sites in the last `days` up to the as-of date, and in the `days` before."""
+    start = asof - pd.Timedelta(days=days)
+    before = start - pd.Timedelta(days=days)
+    current = near & (dates > start).to_numpy() & (dates <= asof).to_numpy()
+    previous = near & (dates > before).to_numpy() & (dates <= start).to_numpy()
+    return int(current.sum()), int(previous.sum())
+
+
+def portfolio_band(scores: pd.DataFrame) -> str | None:
+    """The portfolio takes the band of its worst site."""
+    if scores.empty:
+        return None
+    return risk.BANDS[int(scores["band_rank"].max())]
+
+
+def band_movement(now: str | None, before: str | None) -> str:
+    if now is None or before is None or now == before:
+        return "unchanged"
+    return "up" if risk.BANDS.index(now) > risk.BANDS.index(before) else "down"
+
+
+@dataclass(frozen=True)
+class Headline:
+    band: str | None
+    previous_band: str | None
+    movement: str
+    worst_site: str | None
+    worst_reason: str | None
+    incidents_now: int
+    incidents_before: int
+    trend: str
+    change_pct: float | None
+
+    def change(self) -> str:
+        if self.movement == "unchanged":
+            return f"Unchanged from {WINDOW_DAYS} days earlier"
+        return f"{self.movement.capitalize()} from {self.previous_band} {WINDOW_DAYS} days earlier"
+
+    def sentence(self) -> str:
+        if self.band is None:
+            return "No site in view: widen the filters to see the portfolio's risk."
+        return f"Portfolio risk is {self.band}. {self.change()}. Most exposed: {self.worst_site}."
+
+    def trend_sentence(self) -> str:
+        counts = (
+            f"{self.incidents_now} incidents near sites in the last {WINDOW_DAYS} days against "
+            f"{self.incidents_before} in the {WINDOW_DAYS} before"
+        )
+        if self.change_pct is None:
+            return f"Trend: {self.trend} ({counts})."
+        return f"Trend: {self.trend}, {self.change_pct:+.0f} % ({counts})."
+
+
+def headline(scores: pd.DataFrame, previous_scores: pd.DataFrame, near_now: tuple[int, int]) -> Headline:
+    band = portfolio_band(scores)
+    previous = portfolio_band(previous_scores)
+    trend, change = trend_words(*near_now)
+    worst = scores.iloc[0] if not scores.empty else None
+    return Headline(
+        band=band,
+        previous_band=previous,
+        movement=band_movement(band, previous),
+        worst_site=None if worst is None else worst["name"],
+        worst_reason=None if worst is None else worst["reason"],
+        incidents_now=near_now[0],
+        incidents_before=near_now[1],
+        trend=trend,
+        change_pct=change,
+    )
+
+
+def highest_threat(levels: pd.DataFrame, asof: dt.date | pd.Timestamp) -> tuple[list[str], int | None]:
+    """The province(s) with the highest overall threat level at the date, and that level."""
+    asof = pd.Timestamp(asof)
+    overall = levels[levels["actor_family"] == ALL_FAMILIES]
+    current = overall[(overall["period_start"] <= asof) & (overall["period_end"] >= asof)]
+    if current.empty:
+        earlier = overall[overall["period_start"] <= asof]
+        current = earlier[earlier["period_start"] == earlier["period_start"].max()]
+    if current.empty:
+        return [], None
+    top = int(current["level"].max())
+    return sorted(current.loc[current["level"] == top, "province"]), top
+
+
+def band_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Sites whose band moved between two scorings (sites present in both)."""
+    merged = after[["site_id", "name", "band", "band_rank", "reason"]].merge(
+        before[["site_id", "band", "band_rank"]], on="site_id", suffixes=("", "_before")
+    )
+    moved = merged[merged["band_rank"] != merged["band_rank_before"]].copy()
+    moved["change"] = np.where(moved["band_rank"] > moved["band_rank_before"], "up", "down")
+    return moved.rename(columns={"band": "band_now"})[["name", "band_before", "band_now", "change", "reason"]]
+
+
+def since_default(asof: dt.date, first: dt.date) -> dt.date:
+    return max(first, asof - dt.timedelta(days=WINDOW_DAYS))
+
+
+# What the analysts' confidence words mean (our wording of the usual intelligence convention).
+CONFIDENCE_LEVELS = {
+    "high": "Good information from several sources, read in a way few would dispute; it can still be wrong.",
+    "moderate": "Credible information, plausibly read, but not enough of it for high confidence.",
+    "low": "Scant, doubtful or fragmentary information, or a chain of inference with weak links.",
+}
+
+
+def estimative_legend(scale: pd.DataFrame) -> pd.DataFrame:
+    """The likelihood words with their probability bands, for the legend."""
+    bands = [f"{low:g}–{high:g} %" for low, high in zip(scale["min_pct"], scale["max_pct"], strict=True)]
+    return pd.DataFrame(
+        {"term": scale["term"].to_list(), "probability": bands, "definition": scale["definition"].to_list()}
+    )
+
+
+def confidence_legend() -> pd.DataFrame:
+    return pd.DataFrame({"confidence": list(CONFIDENCE_LEVELS), "meaning": list(CONFIDENCE_LEVELS.values())})

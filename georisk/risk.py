@@ -1,0 +1,586 @@
+"""The risk model: threat, exposure and impact of each site at an as-of date, on a 5x5 matrix.
+
+    threat     T in 1..5  the highest threat level, at the as-of date, of the province a site (or a
+                          pipeline segment) lies in, for the actor families hostile to the site's
+                          partner country (or the families the analyst filtered on);
+    exposure   E >= 0     sum over incidents on or before the as-of date within the radius R of
+                          severity x recency x proximity x relevance, where
+                            severity  = 1 + ln(1 + 3 killed + 0.5 wounded)   (GTI weights, damped)
+                            recency   = 0.5 ^ (age in days / half-life)
+                            proximity = 1 - d / (2R)                          (1 at the site, 0.5 at R)
+                            relevance = 1 for families hostile to the partner, else w_other;
+                                        x w_target when the target matches the site's sector
+               X in 1..5  X = 1 + 4 (1 - exp(-E / saturation))
+    likelihood L in 1..5  L = (w_threat T + w_exposure X) / (w_threat + w_exposure), rounded
+    impact     I in 1..5  the site's criticality
+    band                  by the cut-offs on L x I (1..25)
+
+Distances are measured in an azimuthal equidistant projection centred on the country, so they are
+true to within about 1 % across a country the size of Pakistan. A line (a pipeline) is cut into
+segments of at most `segment_km`; each is scored, and the site takes its worst segment.
+Every score carries its components, a one-line reason, the model version and the as-of date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields, replace
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from shapely.geometry import LineString, MultiLineString
+from shapely.ops import substring
+
+from georisk.schema import ALL_FAMILIES, split_list
+
+MODEL_VERSION = "georisk risk model 1.0"
+
+BANDS = ("Very low", "Low", "Medium", "High", "Very high")
+# One colour per band, everywhere in the app; every use also names the band, so that no one
+# depends on telling the colours apart. The badge colours are Streamlit's nearest named ones.
+BAND_COLOURS = {
+    "Very low": "#4575b4",
+    "Low": "#66bd63",
+    "Medium": "#fee08b",
+    "High": "#f46d43",
+    "Very high": "#a50026",
+}
+BAND_BADGES = {"Very low": "blue", "Low": "green", "Medium": "yellow", "High": "orange", "Very high": "red"}
+# The sector an attack's target type belongs to, for the relevance weight.
+TARGET_SECTOR = {"energy infrastructure": "energy"}
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    """The model's tunable settings, with their documented defaults."""
+
+    radius_km: float = 50.0
+    half_life_days: float = 180.0
+    w_threat: float = 0.5
+    w_exposure: float = 0.5
+    # Lower bounds (on likelihood x impact) of the bands Low, Medium, High, Very high.
+    cuts: tuple[int, int, int, int] = (4, 8, 12, 16)
+    # Exposure at which the exposure level reaches about 3.5 of 5.
+    saturation: float = 5.0
+    w_other: float = 0.5
+    w_target: float = 2.0
+    segment_km: float = 50.0
+
+    def validate(self) -> list[str]:
+        """What is wrong with these settings, in words (empty when they can be used)."""
+        problems = []
+        if not 1 <= self.radius_km <= 500:
+            problems.append("radius must be 1 to 500 km")
+        if not 7 <= self.half_life_days <= 3650:
+            problems.append("half-life must be 7 to 3650 days")
+        if self.w_threat < 0 or self.w_exposure < 0 or self.w_threat + self.w_exposure == 0:
+            problems.append("weights must be non-negative and not both zero")
+        if not (1 < self.cuts[0] < self.cuts[1] < self.cuts[2] < self.cuts[3] <= 25):
+            problems.append("band cut-offs must rise strictly between 2 and 25")
+        return problems
+
+
+DEFAULTS = ModelParams()
+
+# URL form of the settings an analyst changes in the "adjust the model" panel.
+URL_PARAMS = {
+    "radius": "radius_km",
+    "halflife": "half_life_days",
+    "w_threat": "w_threat",
+    "w_exposure": "w_exposure",
+    "cuts": "cuts",
+}
+
+
+def params_to_query(params: ModelParams) -> dict[str, list[str]]:
+    """Only what differs from the defaults, so that an ordinary link stays short."""
+    query = {}
+    for name, attribute in URL_PARAMS.items():
+        value = getattr(params, attribute)
+        if value != getattr(DEFAULTS, attribute):
+            text = ",".join(str(v) for v in value) if isinstance(value, tuple) else f"{value:g}"
+            query[name] = [text]
+    return query
+
+
+def params_from_query(query: Mapping[str, list[str]]) -> tuple[ModelParams, list[str]]:
+    """The settings a link asks for; a value that cannot be used is dropped with a notice."""
+    notices: list[str] = []
+    values: dict[str, object] = {}
+    for name, attribute in URL_PARAMS.items():
+        given = query.get(name)
+        if not given:
+            continue
+        text = given[-1][:60]
+        try:
+            if attribute == "cuts":
+                value: object = tuple(int(v) for v in text.split(","))
+                if len(value) != 4:
+                    raise ValueError
+            else:
+                value = float(text)
+                if not math.isfinite(value):
+                    raise ValueError
+        except ValueError:
+            notices.append(f"Ignored {name}={text!r}: not a valid setting.")
+            continue
+        candidate = replace(DEFAULTS, **{attribute: value})
+        if candidate.validate():
+            notices.append(f"Ignored {name}={text!r}: {candidate.validate()[0]}.")
+            continue
+        values[attribute] = value
+    params = replace(DEFAULTS, **values)
+    if params.validate():  # each value fine alone, not together (e.g. both weights zero)
+        notices.append(f"Ignored the model settings in the link: {params.validate()[0]}.")
+        params = DEFAULTS
+    return params, notices
+
+
+# ---------------------------------------------------------------------------------------------
+# Components
+
+
+def band_of(likelihood: int, impact: int, cuts: tuple[int, int, int, int]) -> str:
+    score = likelihood * impact
+    return BANDS[sum(score >= cut for cut in cuts)]
+
+
+def severity(killed: np.ndarray, wounded: np.ndarray) -> np.ndarray:
+    killed = np.nan_to_num(np.asarray(killed, dtype=float))
+    wounded = np.nan_to_num(np.asarray(wounded, dtype=float))
+    return 1.0 + np.log1p(3.0 * killed + 0.5 * wounded)
+
+
+def recency(age_days: np.ndarray, half_life_days: float) -> np.ndarray:
+    return np.power(0.5, np.asarray(age_days, dtype=float) / half_life_days)
+
+
+def proximity(distance_km: np.ndarray, radius_km: float) -> np.ndarray:
+    d = np.asarray(distance_km, dtype=float)
+    return np.where(d <= radius_km, 1.0 - d / (2.0 * radius_km), 0.0)
+
+
+def exposure_level(exposure: float, saturation: float) -> float:
+    return 1.0 + 4.0 * (1.0 - math.exp(-exposure / saturation))
+
+
+def likelihood_of(threat: float, exposure_lvl: float, params: ModelParams) -> float:
+    total = params.w_threat + params.w_exposure
+    return (params.w_threat * threat + params.w_exposure * exposure_lvl) / total
+
+
+def likelihood_class(likelihood: float) -> int:
+    """The matrix row: the likelihood rounded half up, kept in 1..5."""
+    return int(min(5, max(1, math.floor(likelihood + 0.5))))
+
+
+def hostile_families(actors: pd.DataFrame, partner: str) -> set[str]:
+    """Families with at least one group that has declared or shown intent against the partner."""
+    hostile = actors["hostile_to"].map(lambda v: partner in split_list(v))
+    return set(actors.loc[hostile, "family"])
+
+
+def threat_at(
+    levels: pd.DataFrame, province: str, families: set[str], asof: pd.Timestamp
+) -> tuple[int, str, str]:
+    """The threat level of a province at a date for the given families: (level, family, period).
+
+    A family without a rating of its own takes the province's overall rating. After the last
+    rated period the latest rating stands (the reason says which period it is).
+    """
+    rows = levels[(levels["province"] == province) & (levels["period_start"] <= asof)]
+    if rows.empty:
+        return 1, "no rating", ""
+    current = rows[rows["period_end"] >= asof]
+    if current.empty:  # beyond the last rated period: keep the latest
+        current = rows[rows["period_start"] == rows["period_start"].max()]
+    overall = current[current["actor_family"] == ALL_FAMILIES]
+    best = (0, "", "")
+    for family in sorted(families) or [ALL_FAMILIES]:
+        own = current[current["actor_family"] == family]
+        row = own.iloc[0] if not own.empty else (overall.iloc[0] if not overall.empty else None)
+        if row is not None and int(row["level"]) > best[0]:
+            label = family if family != ALL_FAMILIES else "all groups"
+            period = f"{row['period_start'].date()} to {row['period_end'].date()}"
+            best = (int(row["level"]), label, period)
+    return best if best[0] else (1, "no rating", "")
+
+
+# ---------------------------------------------------------------------------------------------
+# Geometry
+
+
+class Projection:
+    """A metric projection centred on the country, with vectorised transforms."""
+
+    def __init__(self, lon0: float, lat0: float):
+        crs = pyproj.CRS.from_proj4(f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +datum=WGS84 +units=m")
+        self._forward = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+        self._back = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+
+    @classmethod
+    def for_area(cls, geometries) -> Projection:
+        minx, miny, maxx, maxy = shapely.total_bounds(np.asarray(geometries))
+        return cls((minx + maxx) / 2, (miny + maxy) / 2)
+
+    def points(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
+        return self._forward.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+
+    def to_metric(self, geometry):
+        return shapely.transform(geometry, lambda x, y: self._forward.transform(x, y), interleaved=False)
+
+    def to_degrees(self, geometry):
+        return shapely.transform(geometry, lambda x, y: self._back.transform(x, y), interleaved=False)
+
+
+def split_line(line_m: LineString, max_m: float) -> list[tuple[float, float, LineString]]:
+    """Cut a metric line into equal pieces no longer than max_m: (start m, end m, piece)."""
+    length = line_m.length
+    count = max(1, math.ceil(length / max_m))
+    step = length / count
+    return [(i * step, (i + 1) * step, substring(line_m, i * step, (i + 1) * step)) for i in range(count)]
+
+
+def segments_of(geometry_m, max_m: float) -> list[tuple[float, float, object]]:
+    """A site's scoring units: one per point or polygon, pieces of at most max_m for lines."""
+    if isinstance(geometry_m, LineString):
+        return split_line(geometry_m, max_m)
+    if isinstance(geometry_m, MultiLineString):
+        pieces, offset = [], 0.0
+        for part in geometry_m.geoms:
+            for start, end, piece in split_line(part, max_m):
+                pieces.append((offset + start, offset + end, piece))
+            offset += part.length
+        return pieces
+    return [(0.0, 0.0, geometry_m)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything the model reads besides the sites: prepared once per dataset."""
+
+    incidents: pd.DataFrame
+    threat_levels: pd.DataFrame
+    actors: pd.DataFrame
+    boundaries: pd.DataFrame
+    projection: Projection
+
+    @cached_property
+    def incident_xy(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.projection.points(self.incidents["lon"], self.incidents["lat"])
+
+    @cached_property
+    def provinces_m(self) -> list[tuple[str, object]]:
+        return [
+            (name, self.projection.to_metric(g))
+            for name, g in zip(self.boundaries["name"], self.boundaries.geometry, strict=True)
+        ]
+
+
+def context_for(incidents, threat_levels, actors, boundaries, sites) -> Context:
+    area = list(boundaries.geometry) or list(sites.geometry)
+    projection = Projection.for_area(area) if area else Projection(0.0, 0.0)
+    return Context(incidents.reset_index(drop=True), threat_levels, actors, boundaries, projection)
+
+
+def province_of(piece_m, ctx: Context, listed: list[str]) -> list[str]:
+    """The provinces a scoring unit lies in: by geometry, else the site's listed provinces."""
+    found = [name for name, area in ctx.provinces_m if area.intersects(piece_m)]
+    return found or listed
+
+
+@dataclass(frozen=True)
+class UnitScore:
+    site_id: str
+    unit: int
+    units: int
+    km_from: float
+    km_to: float
+    provinces: tuple[str, ...]
+    threat: int
+    threat_family: str
+    threat_period: str
+    exposure: float
+    exposure_level: float
+    likelihood: float
+    likelihood_class: int
+    impact: int
+    score: int
+    band: str
+    incidents_near: int
+    incidents_recent: int
+    top_family: str
+    reason: str
+    geometry_m: object
+
+
+def _families_for(site_partner: str, ctx: Context, chosen: tuple[str, ...]) -> tuple[set[str], set[str]]:
+    """(families whose threat level counts, families whose incidents count in full)."""
+    hostile = hostile_families(ctx.actors, site_partner)
+    considered = set(chosen) if chosen else hostile
+    return considered, hostile
+
+
+def score_unit(
+    site: Mapping,
+    unit: int,
+    units: int,
+    km_from: float,
+    km_to: float,
+    piece_m,
+    ctx: Context,
+    asof: pd.Timestamp,
+    params: ModelParams,
+    chosen_families: tuple[str, ...] = (),
+) -> UnitScore:
+    considered, hostile = _families_for(site["partner_country"], ctx, chosen_families)
+    provinces = province_of(piece_m, ctx, split_list(site["provinces"]))
+    threat, threat_family, threat_period = max(
+        (threat_at(ctx.threat_levels, p, considered, asof) for p in provinces), default=(1, "no rating", "")
+    )
+    incidents = ctx.incidents
+    x, y = ctx.incident_xy
+    past = (incidents["date"] <= asof).to_numpy()
+    distance_km = np.full(len(incidents), np.inf)
+    if len(incidents):
+        # Cheap box test first: only incidents inside the unit's buffered bounds get an exact distance.
+        minx, miny, maxx, maxy = piece_m.bounds
+        r = params.radius_km * 1000
+        box = past & (x >= minx - r) & (x <= maxx + r) & (y >= miny - r) & (y <= maxy + r)
+        if box.any():
+            distance_km[box] = shapely.distance(piece_m, shapely.points(x[box], y[box])) / 1000
+    near = past & (distance_km <= params.radius_km)
+    sub = incidents[near]
+    age = (asof - sub["date"]).dt.days.to_numpy()
+    families = sub["actor_family"].to_numpy()
+    relevance = np.where(np.isin(families, list(hostile)), 1.0, params.w_other)
+    matches = sub["target_type"].map(TARGET_SECTOR).to_numpy() == site["sector"]
+    relevance = relevance * np.where(matches, params.w_target, 1.0)
+    contributions = (
+        severity(
+            sub["killed"].to_numpy(dtype=float, na_value=np.nan),
+            sub["wounded"].to_numpy(dtype=float, na_value=np.nan),
+        )
+        * recency(age, params.half_life_days)
+        * proximity(distance_km[near], params.radius_km)
+        * relevance
+    )
+    exposure = float(contributions.sum())
+    x_level = exposure_level(exposure, params.saturation)
+    likelihood = likelihood_of(threat, x_level, params)
+    l_class = likelihood_class(likelihood)
+    impact = int(site["criticality"])
+    recent = sub[age <= params.half_life_days]
+    top_family = recent["actor_family"].mode().iloc[0] if len(recent) else ""
+    reason = _reason(recent, top_family, params, provinces, threat, threat_family, threat_period, asof)
+    return UnitScore(
+        site_id=site["site_id"],
+        unit=unit,
+        units=units,
+        km_from=km_from,
+        km_to=km_to,
+        provinces=tuple(provinces),
+        threat=threat,
+        threat_family=threat_family,
+        threat_period=threat_period,
+        exposure=exposure,
+        exposure_level=x_level,
+        likelihood=likelihood,
+        likelihood_class=l_class,
+        impact=impact,
+        score=l_class * impact,
+        band=band_of(l_class, impact, params.cuts),
+        incidents_near=int(near.sum()),
+        incidents_recent=len(recent),
+        top_family=top_family,
+        reason=reason,
+        geometry_m=piece_m,
+    )
+
+
+def incidents_near(ctx: Context, geometry, radius_km: float, asof: pd.Timestamp) -> pd.DataFrame:
+    """The incidents on or before the as-of date within the radius of a site, nearest first,
+    with their distance in km."""
+    if ctx.incidents.empty:
+        return ctx.incidents.assign(distance_km=pd.Series(dtype=float))
+    x, y = ctx.incident_xy
+    distance = shapely.distance(ctx.projection.to_metric(geometry), shapely.points(x, y)) / 1000
+    keep = (distance <= radius_km) & (ctx.incidents["date"] <= pd.Timestamp(asof)).to_numpy()
+    return ctx.incidents[keep].assign(distance_km=distance[keep].round(1)).sort_values("distance_km")
+
+
+def near_any_site(ctx: Context, sites: pd.DataFrame, radius_km: float) -> np.ndarray:
+    """For each incident of the context: is it within the radius of any site?"""
+    if ctx.incidents.empty or sites.empty:
+        return np.zeros(len(ctx.incidents), dtype=bool)
+    outline = shapely.union_all([ctx.projection.to_metric(g) for g in sites.geometry])
+    x, y = ctx.incident_xy
+    return shapely.distance(outline, shapely.points(x, y)) <= radius_km * 1000
+
+
+def _reason(recent, top_family, params, provinces, threat, threat_family, period, asof) -> str:
+    months = params.half_life_days / 30.4
+    window = f"the last {months:.0f} months" if months >= 2 else f"the last {params.half_life_days:g} days"
+    if len(recent):
+        count = recent["actor_family"].eq(top_family).sum()
+        lead = f"{len(recent)} incident(s) within {params.radius_km:g} km in {window}"
+        if top_family and top_family != "unknown":
+            lead += f" ({count} by {top_family})"
+    else:
+        lead = f"no incident within {params.radius_km:g} km in {window}"
+    place = " / ".join(provinces) or "unrated area"
+    stale = ""
+    if period and pd.Timestamp(period.split(" to ")[1]) < asof:
+        stale = f", latest rating {period}"
+    return f"{lead[0].upper()}{lead[1:]}; {place} threat level {threat} ({threat_family}{stale})"
+
+
+def score_sites(
+    sites: pd.DataFrame,
+    ctx: Context,
+    asof: dt.date | pd.Timestamp,
+    params: ModelParams = DEFAULTS,
+    chosen_families: tuple[str, ...] = (),
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Score every site at the as-of date: (one row per site, one row per scoring unit).
+
+    A site's row is its worst unit (highest score, then likelihood, then exposure).
+    """
+    asof = pd.Timestamp(asof)
+    units: list[UnitScore] = []
+    for site in sites.to_dict("records"):
+        geometry_m = ctx.projection.to_metric(site["geometry"])
+        pieces = segments_of(geometry_m, params.segment_km * 1000)
+        for number, (start, end, piece) in enumerate(pieces, start=1):
+            units.append(
+                score_unit(
+                    site,
+                    number,
+                    len(pieces),
+                    start / 1000,
+                    end / 1000,
+                    piece,
+                    ctx,
+                    asof,
+                    params,
+                    chosen_families,
+                )
+            )
+    unit_frame = pd.DataFrame([asdict(u) for u in units]) if units else _empty_units()
+    if unit_frame.empty:
+        return _site_frame(unit_frame, sites, asof), unit_frame
+    unit_frame["geometry"] = [ctx.projection.to_degrees(g) for g in unit_frame.pop("geometry_m")]
+    unit_frame["unit_name"] = [_unit_name(u) for u in unit_frame.itertuples()]
+    return _site_frame(unit_frame, sites, asof), unit_frame
+
+
+def _unit_name(unit) -> str:
+    if unit.units == 1:
+        return "whole site"
+    where = " / ".join(unit.provinces)
+    return f"segment {unit.unit} of {unit.units}, km {unit.km_from:.0f}–{unit.km_to:.0f} ({where})"
+
+
+def _empty_units() -> pd.DataFrame:
+    columns = [f.name for f in fields(UnitScore) if f.name != "geometry_m"]
+    return pd.DataFrame(columns=[*columns, "geometry", "unit_name"])
+
+
+def _site_frame(units: pd.DataFrame, sites: pd.DataFrame, asof: pd.Timestamp) -> pd.DataFrame:
+    columns = [
+        "site_id",
+        "name",
+        "sector",
+        "status",
+        "partner_country",
+        "criticality",
+        "band",
+        "band_rank",
+        "score",
+        "likelihood",
+        "likelihood_class",
+        "impact",
+        "threat",
+        "threat_family",
+        "exposure",
+        "exposure_level",
+        "incidents_near",
+        "incidents_recent",
+        "worst_unit",
+        "reason",
+        "model_version",
+        "asof",
+    ]
+    if units.empty:
+        return pd.DataFrame(columns=columns)
+    ordered = units.assign(band_rank=units["band"].map(BANDS.index)).sort_values(
+        ["band_rank", "score", "likelihood", "exposure"], ascending=False
+    )
+    worst = ordered.drop_duplicates("site_id").set_index("site_id")
+    info = sites.set_index("site_id")
+    frame = pd.DataFrame(
+        {
+            "site_id": worst.index,
+            "name": info.loc[worst.index, "name"].to_numpy(),
+            "sector": info.loc[worst.index, "sector"].to_numpy(),
+            "status": info.loc[worst.index, "status"].to_numpy(),
+            "partner_country": info.loc[worst.index, "partner_country"].to_numpy(),
+            "criticality": info.loc[worst.index, "criticality"].to_numpy(),
+            "band": worst["band"].to_numpy(),
+            "band_rank": worst["band_rank"].to_numpy(),
+            "score": worst["score"].to_numpy(),
+            "likelihood": worst["likelihood"].to_numpy(),
+            "likelihood_class": worst["likelihood_class"].to_numpy(),
+            "impact": worst["impact"].to_numpy(),
+            "threat": worst["threat"].to_numpy(),
+            "threat_family": worst["threat_family"].to_numpy(),
+            "exposure": worst["exposure"].to_numpy(),
+            "exposure_level": worst["exposure_level"].to_numpy(),
+            "incidents_near": worst["incidents_near"].to_numpy(),
+            "incidents_recent": worst["incidents_recent"].to_numpy(),
+            "worst_unit": worst["unit_name"].to_numpy(),
+            "reason": worst["reason"].to_numpy(),
+        }
+    )
+    frame["model_version"] = MODEL_VERSION
+    frame["asof"] = asof.date().isoformat()
+    return frame.sort_values(["band_rank", "score", "likelihood", "exposure"], ascending=False).reset_index(
+        drop=True
+    )
+
+
+def methodology(params: ModelParams) -> str:
+    """The method in words and the values in force, as Markdown (our own text, no data)."""
+    total = params.w_threat + params.w_exposure
+    cuts = params.cuts
+    return f"""
+**{MODEL_VERSION}.** For each site at the as-of date:
+
+- **Threat** T (1–5): the highest threat level, in the analysts' ratings, of the province the site
+  (or a pipeline segment) lies in, for the actor families hostile to the site's partner country
+  (or for the families chosen in the filter). A family without its own rating takes the
+  province's overall rating.
+- **Exposure** E: the sum, over the incidents in view on or before the as-of date within
+  **{params.radius_km:g} km**, of severity × recency × proximity × relevance, where severity =
+  1 + ln(1 + 3 killed + 0.5 wounded) (Global Terrorism Index weights, damped), recency =
+  0.5^(age / **{params.half_life_days:g} days**), proximity = 1 − distance / (2 × radius) and
+  relevance = 1 for families hostile to the partner, **{params.w_other:g}** for others, times
+  **{params.w_target:g}** when the attack hit the site's own sector (e.g. energy infrastructure).
+  The exposure level is X = 1 + 4 (1 − e^(−E / {params.saturation:g})).
+- **Likelihood** L = ({params.w_threat:g} T + {params.w_exposure:g} X) / {total:g}, rounded to 1–5.
+- **Impact** I: the site's criticality (1–5).
+- **Band** from L × I: Very low below {cuts[0]}, Low from {cuts[0]}, Medium from {cuts[1]}, High
+  from {cuts[2]}, Very high from {cuts[3]}.
+
+Distances are measured in an azimuthal equidistant projection centred on the country. A line is
+cut into segments of at most {params.segment_km:g} km; each is scored and the site takes its worst.
+"""
