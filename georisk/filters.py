@@ -289,3 +289,25 @@ def preset_period(preset: str, asof: dt.date, choices: Choices) -> tuple[dt.date
 
 # Preset periods and their short button labels.
 PRESETS = {"last 90 days": "90 d", "last year": "1 yr", "everything": "All"}
+
+
+def quarter_of(date: dt.date) -> str:
+    return f"{date.year} Q{(date.month - 1) // 3 + 1}"
+
+
+def quarters(choices: Choices) -> list[str]:
+    """Every quarter from the data's first date to its last, as "YYYY Qn"."""
+    labels, year, q = [], choices.first_date.year, (choices.first_date.month - 1) // 3 + 1
+    last = quarter_of(choices.last_date)
+    while True:
+        labels.append(f"{year} Q{q}")
+        if labels[-1] == last:
+            return labels
+        year, q = (year + 1, 1) if q == 4 else (year, q + 1)
+
+
+def quarter_end(label: str, choices: Choices) -> dt.date:
+    """The last day of a quarter, kept inside the data's dates."""
+    year, q = int(label[:4]), int(label[-1])
+    end = dt.date(year + (q == 4), (3 * q) % 12 + 1, 1) - dt.timedelta(days=1)
+    return min(max(end, choices.first_date), choices.last_date)

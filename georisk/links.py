@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from georisk import filters as flt
 from georisk import risk
 
-# The map's layers, in drawing order (the map page documents each).
-LAYERS = ("provinces", "density", "incidents", "rings", "sites")
+# The map's layers, in drawing order (mapping.py documents each); "tiles" is the online basemap.
+LAYERS = ("tiles", "provinces", "density", "incidents", "rings", "sites")
 PAGE_PARAMS = ("site", "since", "layers")
 KNOWN_PARAMS = (*flt.FILTER_PARAMS, *risk.URL_PARAMS, *PAGE_PARAMS)
 

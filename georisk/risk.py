@@ -231,6 +231,9 @@ class Projection:
     def points(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
         return self._forward.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
 
+    def degrees(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+        return self._back.transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+
     def to_metric(self, geometry):
         return shapely.transform(geometry, lambda x, y: self._forward.transform(x, y), interleaved=False)
 

@@ -543,3 +543,87 @@ def site_panel(frame: Frame, site_id: str, scores: pd.DataFrame, units: pd.DataF
             column_config={"date": st.column_config.DateColumn(format="YYYY-MM-DD")},
         )
         st.caption(f"{risk.MODEL_VERSION} · as of {frame.filters.asof.isoformat()}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Map controls: layers and the quarter-by-quarter time control
+
+
+def _on_layers() -> None:
+    set_page_param("layers", [",".join(st.session_state["map.layers"])])
+
+
+def layer_picker(labels: dict[str, str], default: tuple[str, ...]) -> tuple[str, ...]:
+    """The map layers in force (from the link, else the default); the choice travels as `layers`."""
+    given = page_param("layers")
+    chosen = tuple(v for v in given[-1].split(",") if v) if given else default
+    st.session_state["map.layers"] = list(chosen)
+    st.pills(
+        "Layers",
+        list(labels),
+        format_func=labels.get,
+        selection_mode="multi",
+        key="map.layers",
+        on_change=_on_layers,
+    )
+    return chosen
+
+
+def _shift_asof(target: dt.date) -> None:
+    view = st.session_state[VIEW]
+    # A period that ended at the as-of date keeps ending there.
+    end = target if view.end == view.asof or view.end > target else view.end
+    _update_view(asof=target, end=end, start=min(view.start, end))
+
+
+def _on_quarter(choices: flt.Choices) -> None:
+    _shift_asof(flt.quarter_end(st.session_state["map.quarter"], choices))
+
+
+def _step_quarter(step: int, choices: flt.Choices) -> None:
+    quarters = flt.quarters(choices)
+    here = quarters.index(flt.quarter_of(st.session_state[VIEW].asof))
+    target = quarters[min(max(here + step, 0), len(quarters) - 1)]
+    _shift_asof(flt.quarter_end(target, choices))
+
+
+def quarter_control(frame: Frame) -> None:
+    """Step the as-of date by quarter, or play through the quarters."""
+    quarters = flt.quarters(frame.choices)
+    st.session_state["map.quarter"] = flt.quarter_of(frame.filters.asof)
+    left, middle, right, play = st.columns([1, 6, 1, 2], vertical_alignment="bottom")
+    left.button(
+        "◀",
+        key="map.back",
+        help="One quarter earlier",
+        on_click=_step_quarter,
+        args=(-1, frame.choices),
+        disabled=st.session_state["map.quarter"] == quarters[0],
+    )
+    middle.select_slider(
+        "As of the end of quarter", quarters, key="map.quarter", on_change=_on_quarter, args=(frame.choices,)
+    )
+    right.button(
+        "▶",
+        key="map.forward",
+        help="One quarter later",
+        on_click=_step_quarter,
+        args=(1, frame.choices),
+        disabled=st.session_state["map.quarter"] == quarters[-1],
+    )
+    play.toggle("Play", key="map.play", help="Step through the quarters, one every two seconds")
+    if st.session_state.get("map.play"):
+        _player(frame.choices)
+
+
+@st.fragment(run_every=2.0)
+def _player(choices: flt.Choices) -> None:
+    # Runs every two seconds while "Play" is on: advance one quarter and redraw the page.
+    quarters = flt.quarters(choices)
+    if not st.session_state.get("map.play"):
+        return
+    if flt.quarter_of(st.session_state[VIEW].asof) == quarters[-1]:
+        st.session_state["map.play"] = False
+        st.rerun()
+    _step_quarter(1, choices)
+    st.rerun()

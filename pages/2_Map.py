@@ -1,16 +1,55 @@
-"""Map of project sites, incidents and provinces."""
+"""The map: project sites with threat overlays. Choose a site (click it, or pick it from the list)
+to see why it scores as it does."""
 
+import pandas as pd
 import streamlit as st
 
-from georisk import ui
+from georisk import mapping, risk, ui
 
 frame = ui.page_frame("Map")
-st.title("Map")
+params = ui.model_settings()
+dataset, filters = frame.dataset, frame.filters
+asof = pd.Timestamp(filters.asof)
 
+st.title("Map")
+layers = ui.layer_picker(mapping.LAYER_LABELS, mapping.DEFAULT_LAYERS)
+ui.quarter_control(frame)
+
+ctx = risk.context_for(
+    frame.incidents, dataset.threat_levels, dataset.actors, dataset.boundaries, frame.sites
+)
+scores, units = risk.score_sites(frame.sites, ctx, asof, params, filters.actors)
+site = ui.selected_site()
+figure, notes = mapping.map_figure(
+    layers=layers,
+    boundaries=dataset.boundaries,
+    province_level=mapping.province_levels(
+        dataset.threat_levels, dataset.boundaries, asof, set(filters.actors)
+    ),
+    threat_scale=dataset.threat_scale,
+    incidents=frame.incidents,
+    scores=scores,
+    units=units,
+    sites=frame.sites,
+    projection=ctx.projection,
+    radius_km=params.radius_km,
+    selected=site,
+)
+for note in notes:
+    st.info(note, icon=":material/hexagon:")
+st.plotly_chart(
+    figure,
+    key="map.chart",
+    on_select=lambda: ui.on_chart_select("map.chart"),
+    selection_mode="points",
+    config={"scrollZoom": True, "displaylogo": False},
+    alt="Map of the sites coloured by risk band, with the layers chosen above",
+)
 st.caption(
-    f"{len(frame.sites)} sites, {len(frame.incidents)} incidents and "
-    f"{len(frame.dataset.boundaries)} provinces in view."
+    f"As of {filters.asof.isoformat()} · {len(frame.incidents)} incidents in view · provinces coloured by "
+    f"threat level for {', '.join(filters.actors) if filters.actors else 'all groups'} · {risk.MODEL_VERSION}"
 )
-st.dataframe(
-    frame.sites.drop(columns="geometry")[["site_id", "name", "provinces", "status"]], hide_index=True
-)
+
+ui.site_picker(scores, site)
+if site:
+    ui.site_panel(frame, site, scores, units, ctx, params)

@@ -1,0 +1,58 @@
+"""The map page under AppTest, with seeded query parameters."""
+
+from __future__ import annotations
+
+import json
+
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import DATA, ROOT
+
+
+def run(app_env, **params) -> AppTest:
+    app_env(DATA)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    for name, value in params.items():
+        at.query_params[name] = value
+    at.run()
+    return at.switch_page("pages/2_Map.py").run()
+
+
+def trace_names(at: AppTest) -> list[str]:
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    return [t.get("name", "") for t in spec["data"]]
+
+
+def param(at: AppTest, name: str):
+    value = at.query_params[name]
+    return value if isinstance(value, list) else [value]
+
+
+def test_map_with_seeded_layers_and_site(app_env):
+    at = run(app_env, asof="2016-12-15", to="2016-12-15", layers="provinces,density,sites", site="guddu-tps")
+    assert not at.exception
+    names = trace_names(at)
+    assert "Threat level (provinces)" in names and "Incident density" in names
+    assert not any(n.startswith("TTP (") for n in names), "incidents layer is off"
+    assert at.get_by_key("site_panel") is not None
+    assert any(s.value == "Guddu thermal power station" for s in at.subheader)
+    assert param(at, "layers") == ["provinces,density,sites"]
+
+
+def test_layer_choice_travels_in_the_url(app_env):
+    at = run(app_env)
+    at.button_group(key="map.layers").set_value(["incidents", "sites"]).run()
+    assert not at.exception
+    assert param(at, "layers") == ["incidents,sites"]
+    names = trace_names(at)
+    assert "Threat level (provinces)" not in names and any(n.startswith("TTP (") for n in names)
+
+
+def test_quarter_buttons_step_the_asof_date(app_env):
+    at = run(app_env, asof="2016-12-15", to="2016-12-15")
+    at.button(key="map.back").click().run()
+    assert not at.exception
+    assert param(at, "asof") == ["2016-09-30"]
+    assert param(at, "to") == ["2016-09-30"], "a period ending at the as-of date moves with it"
+    at.button(key="map.forward").click().run()
+    assert param(at, "asof") == ["2016-12-31"]
