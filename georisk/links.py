@@ -3,7 +3,8 @@ parameters. Reading a link never raises; whatever cannot be used is dropped with
 
     filters   sector, region, actor, category (repeated), from, to, asof     see filters.py
     model     radius, halflife, w_threat, w_exposure, cuts                  see risk.py
-    pages     site (the open site), since (what-changed date), layers (map layers)
+    pages     site (the open site), since (what-changed date), layers (map layers),
+              iw (cooperation index weights, `indicator:weight,...`)
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from georisk import cooperation, risk
 from georisk import filters as flt
-from georisk import risk
+from georisk.mapping import LAYERS
 
-# The map's layers, in drawing order (mapping.py documents each); "tiles" is the online basemap.
-LAYERS = ("tiles", "provinces", "density", "incidents", "rings", "sites")
-PAGE_PARAMS = ("site", "since", "layers")
+PAGE_PARAMS = ("site", "since", "layers", "iw")
 KNOWN_PARAMS = (*flt.FILTER_PARAMS, *risk.URL_PARAMS, *PAGE_PARAMS)
 
 
@@ -29,7 +29,12 @@ class Link:
     notices: list[str] = field(default_factory=list)
 
 
-def parse(params: Mapping[str, list[str]], choices: flt.Choices, site_ids: set[str]) -> Link:
+def parse(
+    params: Mapping[str, list[str]],
+    choices: flt.Choices,
+    site_ids: set[str],
+    indicators: set[str] = frozenset(),
+) -> Link:
     parsed = flt.from_params({k: v for k, v in params.items() if k in flt.FILTER_PARAMS}, choices)
     model, model_notices = risk.params_from_query(params)
     notices = [*parsed.notices, *model_notices]
@@ -60,6 +65,11 @@ def parse(params: Mapping[str, list[str]], choices: flt.Choices, site_ids: set[s
         kept = [layer for layer in LAYERS if layer in wanted]
         if kept or not wanted:  # "layers=" (none) is a choice; only unknown names fall back
             page["layers"] = [",".join(kept)]
+    if params.get("iw"):
+        weights, weight_notices = cooperation.parse_weights(params["iw"][-1], set(indicators))
+        notices += weight_notices
+        if weights:
+            page["iw"] = [",".join(f"{k}:{v:g}" for k, v in sorted(weights.items()))]
     return Link(parsed.filters, model, page, notices)
 
 

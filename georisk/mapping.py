@@ -1,6 +1,6 @@
 """The map: plotly MapLibre traces, drawn with no network by default.
 
-Layers (their names are the values of the `layers` URL parameter, see links.LAYERS):
+Layers (their names are the values of the `layers` URL parameter):
     provinces  provinces coloured by threat level at the as-of date for the families considered
     density    incidents counted in hexagons (the layer to use for large feeds)
     incidents  incidents as points, coloured by actor family, sized by deaths
@@ -15,7 +15,6 @@ fetched from another host. A tile basemap (OpenStreetMap) is an option for onlin
 
 from __future__ import annotations
 
-import html
 import math
 
 import numpy as np
@@ -25,9 +24,11 @@ import shapely
 from shapely.geometry import LineString, MultiLineString, mapping
 
 from georisk import risk
-from georisk.links import LAYERS
 from georisk.schema import UNKNOWN_FAMILY
+from georisk.text import plain
 
+# In drawing order; these names are the values of the `layers` URL parameter.
+LAYERS = ("tiles", "provinces", "density", "incidents", "rings", "sites")
 DEFAULT_LAYERS = ("provinces", "incidents", "rings", "sites")
 LAYER_LABELS = {
     "tiles": "Tile basemap (online)",
@@ -60,13 +61,6 @@ FAMILY_COLOURS = (
     "#843c39",
 )
 UNKNOWN_COLOUR = "#7f7f7f"
-
-
-def plain(value: object) -> str:
-    """Data text for a plotly hover card: shown as the characters it holds, never as markup."""
-    return (
-        "" if value is None or (isinstance(value, float) and math.isnan(value)) else html.escape(str(value))
-    )
 
 
 def map_style(basemap: bool) -> dict:

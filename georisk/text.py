@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import math
 import re
 
 # Every character that Streamlit's Markdown gives a meaning: CommonMark punctuation, `:` for
@@ -16,3 +18,11 @@ def escape_markdown(value: object) -> str:
         return ""
     text = " ".join(str(value).split())
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def plain(value: object) -> str:
+    """Data text for a plotly hover card or label: shown as the characters it holds, never as
+    markup (plotly renders a few HTML tags in these)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return html.escape(str(value))

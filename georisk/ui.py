@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from georisk import figures, links, risk
+from georisk import cooperation, figures, links, risk
 from georisk import filters as flt
 from georisk.dataset import Dataset, data_dir_from, load_dataset
 from georisk.schema import split_list
@@ -147,7 +147,9 @@ def _query_params() -> dict[str, list[str]]:
 
 
 def _read_url(dataset: Dataset, choices: flt.Choices) -> None:
-    link = links.parse(_query_params(), choices, set(dataset.sites["site_id"]))
+    link = links.parse(
+        _query_params(), choices, set(dataset.sites["site_id"]), set(dataset.indicators["indicator"])
+    )
     st.session_state[VIEW] = link.filters
     st.session_state[MODEL] = link.model
     st.session_state[PAGE_PARAMS] = link.page_params
@@ -430,13 +432,23 @@ def site_picker(scores: pd.DataFrame, site: str | None) -> None:
     )
 
 
+def chart_selection(key: str) -> list:
+    """The `customdata` of the points selected on a chart (a click selects one)."""
+    points = st.session_state[key].selection.get("points", [])
+    return [p["customdata"] for p in points if p.get("customdata") is not None]
+
+
 def on_chart_select(key: str) -> None:
     """Callback of a chart whose points carry a site id: open that site."""
-    points = st.session_state[key].selection.get("points", [])
-    ids = [p.get("customdata") for p in points if p.get("customdata")]
-    ids = [i[0] if isinstance(i, list) else i for i in ids]
+    ids = [i[0] if isinstance(i, list) else i for i in chart_selection(key)]
     if ids:
         set_page_param("site", [str(ids[0])])
+
+
+def map_link(frame: Frame, site_id: str, label: str) -> None:
+    """A link to the map page with this site open and the current view kept."""
+    params = {**current_params(frame.filters, frame.choices), "site": [site_id]}
+    st.page_link("pages/2_Map.py", label=label, icon=":material/map:", query_params=params)
 
 
 def band_badge(band: str) -> str:
@@ -627,3 +639,35 @@ def _player(choices: flt.Choices) -> None:
         st.rerun()
     _step_quarter(1, choices)
     st.rerun()
+
+
+# ---------------------------------------------------------------------------------------------
+# Cooperation index weights
+
+
+def _on_weight(defaults: dict[str, float]) -> None:
+    weights = {name: float(st.session_state[f"index.w.{name}"]) for name in defaults}
+    text = cooperation.weights_to_text(weights, defaults)
+    set_page_param("iw", [text] if text else [])
+
+
+def index_weights(defaults: dict[str, float], names: dict[str, str]) -> dict[str, float]:
+    """The cooperation index's weights (from the link, else the defaults), with sliders to change
+    them; the changes travel in the URL as `iw`."""
+    given = page_param("iw")
+    chosen, _ = cooperation.parse_weights(given[-1], set(defaults)) if given else ({}, [])
+    weights = {**defaults, **chosen}
+    with st.expander("Index weights" + (" (changed)" if chosen else ""), expanded=bool(chosen)):
+        columns = st.columns(3)
+        for i, (name, weight) in enumerate(weights.items()):
+            st.session_state[f"index.w.{name}"] = weight
+            columns[i % 3].slider(
+                names.get(name, name),
+                0.0,
+                3.0,
+                step=0.5,
+                key=f"index.w.{name}",
+                on_change=_on_weight,
+                args=(defaults,),
+            )
+    return weights

@@ -1,16 +1,85 @@
-"""Event timeline: cooperation milestones and security incidents."""
+"""The event timeline: cooperation milestones and security incidents on one time axis."""
 
 import streamlit as st
 
-from georisk import ui
+from georisk import timeline, ui
+from georisk.schema import split_list
+from georisk.text import escape_markdown
 
 frame = ui.page_frame("Timeline")
+filters = frame.filters
 st.title("Event timeline")
+st.caption(
+    f"{len(frame.events)} events and {len(frame.incidents)} incidents from {filters.start.isoformat()} to "
+    f"{filters.end.isoformat()}. Markers: events sized by significance, incidents by deaths. Dotted lines: "
+    "the key cooperation milestones. Click a marker for its details."
+)
 
-events = frame.events.sort_values("date")
-st.caption(f"{len(events)} events and {len(frame.incidents)} incidents in view.")
+
+def _on_select() -> None:
+    chosen = ui.chart_selection("timeline.chart")
+    st.session_state["timeline.selected"] = list(chosen[0]) if chosen else None
+
+
+selected = st.session_state.get("timeline.selected")
+st.plotly_chart(
+    timeline.figure(
+        frame.events, frame.incidents, filters.start, filters.end, selected[1] if selected else None
+    ),
+    key="timeline.chart",
+    on_select=_on_select,
+    selection_mode="points",
+    config={"displaylogo": False},
+    alt="Timeline of events and incidents in lanes, with incidents per month beneath",
+)
+
+if selected:
+    kind, item = selected
+    table = (
+        frame.events.set_index("event_id") if kind == "event" else frame.incidents.set_index("incident_id")
+    )
+    if item in table.index:
+        row = table.loc[item]
+        with st.container(border=True, key="timeline_detail"):
+            title = row["title"] if kind == "event" else f"{row['location']}: {row['group']}"
+            st.subheader(title, anchor=False)
+            st.caption(f"{row['date'].date()} ({row['date_precision']} precision) · {row['confidence']}")
+            st.markdown(escape_markdown(row["summary"]))
+            if kind == "event":
+                st.markdown(
+                    f"**Actors:** {escape_markdown(row['actors'])}  \n"
+                    f"**Where:** {escape_markdown(row['location'])} · **significance** {row['significance']}"
+                )
+                for site_id in split_list(row["site_ids"]):
+                    if site_id in set(frame.dataset.sites["site_id"]):
+                        name = frame.dataset.sites.set_index("site_id").at[site_id, "name"]
+                        ui.map_link(frame, site_id, f"Open {name} on the map")
+            else:
+                st.markdown(
+                    f"**Attack:** {escape_markdown(row['attack_type'])} on "
+                    f"{escape_markdown(row['target_type'])} · **killed** {row['killed']} · "
+                    f"**wounded** {row['wounded']}"
+                )
+            st.markdown(f"**Source:** {escape_markdown(row['source'])}")
+            if isinstance(row.get("notes"), str):
+                st.markdown(f"**Notes:** {escape_markdown(row['notes'])}")
+
+st.subheader("Events in view", anchor=False)
+query = st.text_input(
+    "Search the events", key="timeline.search", placeholder="Words in the title, summary, actors or place"
+)
+events = timeline.search(frame.events, query)
 st.dataframe(
-    events[["date", "title", "category", "sector", "significance", "confidence", "source"]],
+    events[
+        ["date", "title", "category", "sector", "actors", "location", "significance", "confidence", "source"]
+    ],
     hide_index=True,
-    column_config={"date": st.column_config.DateColumn("Date", format="YYYY-MM-DD")},
+    column_config={"date": st.column_config.DateColumn("date", format="YYYY-MM-DD")},
+)
+st.download_button(
+    "Download these events (CSV)",
+    events.to_csv(index=False).encode("utf-8"),
+    file_name="events.csv",
+    mime="text/csv",
+    icon=":material/download:",
 )

@@ -1,0 +1,316 @@
+"""Cooperation indicators, the composite cooperation index, and cooperation set against threat.
+
+The index, for each year:
+  1. each indicator is scaled to 0-1 over the years it has a value (min-max; an indicator with a
+     single distinct value scores 1 where it is above zero, else 0);
+  2. the index is the weighted mean of the scaled indicators that have a value that year, times 100;
+  3. a year whose indicators with values carry less than half of the total weight has no index:
+     missing values are never read as zero.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from georisk import risk
+from georisk.text import plain
+from georisk.timeline import milestones
+
+MIN_COVERAGE = 0.5
+
+
+def series(indicators: pd.DataFrame) -> pd.DataFrame:
+    """Indicator x year values, every year from the first to the last present, NaN where missing."""
+    if indicators.empty:
+        return pd.DataFrame()
+    table = indicators.pivot_table(
+        index="year", columns="indicator", values="value", aggfunc="first", dropna=False
+    )
+    years = range(int(indicators["year"].min()), int(indicators["year"].max()) + 1)
+    return table.reindex(years).astype(float)
+
+
+def labels(indicators: pd.DataFrame) -> dict[str, str]:
+    return dict(zip(indicators["indicator"], indicators["label"], strict=True))
+
+
+def normalise(table: pd.DataFrame) -> pd.DataFrame:
+    low, high = table.min(), table.max()
+    spread = high - low
+    scaled = (table - low) / spread.where(spread > 0)
+    flat = spread.fillna(0) == 0
+    scaled.loc[:, flat] = (table.loc[:, flat] > 0).astype(float).where(table.loc[:, flat].notna())
+    return scaled
+
+
+def default_weights(indicators: pd.DataFrame, configured: dict | None = None) -> dict[str, float]:
+    """Every indicator weighs 1 unless the scenario's catalogue says otherwise."""
+    configured = configured or {}
+    return {name: float(configured.get(name, 1.0)) for name in sorted(indicators["indicator"].unique())}
+
+
+def index(table: pd.DataFrame, weights: dict[str, float], min_coverage: float = MIN_COVERAGE) -> pd.DataFrame:
+    """The composite index by year: year, index (0-100 or NaN), coverage (share of the weight with data)."""
+    columns = [c for c in table.columns if weights.get(c, 0) > 0]
+    if table.empty or not columns:
+        return pd.DataFrame({"year": list(table.index), "index": np.nan, "coverage": 0.0})
+    scaled = normalise(table[columns])
+    w = pd.Series({c: weights[c] for c in columns})
+    present = scaled.notna()
+    weight_present = present.mul(w, axis=1).sum(axis=1)
+    weighted = scaled.fillna(0).mul(w, axis=1).sum(axis=1)
+    coverage = weight_present / w.sum()
+    value = 100 * weighted / weight_present.where(weight_present > 0)
+    value = value.where(coverage >= min_coverage)
+    return pd.DataFrame({"year": scaled.index, "index": value.to_numpy(), "coverage": coverage.to_numpy()})
+
+
+def parse_weights(text: str, known: set[str]) -> tuple[dict[str, float], list[str]]:
+    """Weights from their URL form `name:weight,name:weight`; what cannot be used is reported."""
+    weights, notices = {}, []
+    for part in filter(None, (text or "").split(",")):
+        name, _, value = part.partition(":")
+        try:
+            number = float(value)
+            if name not in known or not (0 <= number <= 10) or math.isnan(number):
+                raise ValueError
+            weights[name] = number
+        except ValueError:
+            notices.append(
+                f"Ignored index weight {part[:40]!r}: expected indicator:weight with a weight 0-10."
+            )
+    return weights, notices
+
+
+def weights_to_text(weights: dict[str, float], defaults: dict[str, float]) -> str:
+    """Only the weights that differ from the defaults, so that ordinary links stay short."""
+    return ",".join(f"{k}:{v:g}" for k, v in sorted(weights.items()) if v != defaults.get(k))
+
+
+# ---------------------------------------------------------------------------------------------
+# Cooperation against threat
+
+
+def incidents_near_by_year(
+    ctx: risk.Context, sites: pd.DataFrame, radius_km: float, years, covered: tuple[int, int]
+) -> pd.Series:
+    """Incidents within the radius of any of the sites, per year; NaN outside the years the
+    incident data covers (no data is not zero)."""
+    near = risk.near_any_site(ctx, sites, radius_km)
+    counts = ctx.incidents.loc[near, "date"].dt.year.value_counts()
+    out = pd.Series([float(counts.get(y, 0)) for y in years], index=list(years))
+    return out.where((out.index >= covered[0]) & (out.index <= covered[1]))
+
+
+def risk_by_year(
+    sites: pd.DataFrame,
+    ctx: risk.Context,
+    params: risk.ModelParams,
+    years,
+    covered: tuple[int, int],
+    families: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """The portfolio's worst site score (1-25) and band at the end of each covered year."""
+    rows = []
+    for year in years:
+        if not covered[0] <= year <= covered[1]:
+            rows.append({"year": year, "score": np.nan, "band": None})
+            continue
+        end = pd.Timestamp(year=year, month=12, day=31)
+        existing = sites[sites["announced_date"] <= end]
+        scores, _ = risk.score_sites(existing, ctx, end, params, families)
+        if scores.empty:
+            rows.append({"year": year, "score": np.nan, "band": None})
+        else:
+            rows.append({"year": year, "score": float(scores["score"].max()), "band": scores.iloc[0]["band"]})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures
+
+
+def small_multiples(table: pd.DataFrame, names: dict[str, str], units: dict[str, str]) -> go.Figure:
+    columns = list(table.columns)
+    cols = 3
+    rows = max(1, math.ceil(len(columns) / cols))
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=[plain(names.get(c, c))[:48] for c in columns],
+        vertical_spacing=0.12,
+        horizontal_spacing=0.06,
+    )
+    for i, column in enumerate(columns):
+        r, c = i // cols + 1, i % cols + 1
+        values = table[column]
+        fig.add_trace(
+            go.Bar(
+                x=values.index,
+                y=values,
+                marker={"color": "#1f4e79"},
+                showlegend=False,
+                hovertemplate="%{x}: %{y:,.4~g} " + plain(units.get(column, "")) + "<extra></extra>",
+            ),
+            row=r,
+            col=c,
+        )
+        missing = values[values.isna()]
+        fig.add_trace(
+            go.Scatter(
+                x=missing.index,
+                y=[0] * len(missing),
+                mode="text",
+                text=["n/a"] * len(missing),
+                textfont={"size": 9, "color": "#8a8a8a"},
+                textposition="top center",
+                hovertemplate="%{x}: no figure found<extra></extra>",
+                showlegend=False,
+            ),
+            row=r,
+            col=c,
+        )
+    fig.update_layout(
+        height=230 * rows,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        font={"family": "Source Sans, sans-serif"},
+        bargap=0.25,
+    )
+    fig.update_annotations(font={"size": 12})
+    fig.update_xaxes(dtick=2, tickfont={"size": 10})
+    return fig
+
+
+def indicator_figure(
+    table: pd.DataFrame, column: str, name: str, unit: str, events: pd.DataFrame
+) -> go.Figure:
+    values = table[column]
+    fig = go.Figure(
+        go.Bar(
+            x=values.index,
+            y=values,
+            name=plain(name),
+            marker={"color": "#1f4e79"},
+            hovertemplate="%{x}: %{y:,.4~g} " + plain(unit) + "<extra></extra>",
+        )
+    )
+    missing = values[values.isna()]
+    fig.add_trace(
+        go.Scatter(
+            x=missing.index,
+            y=[0] * len(missing),
+            mode="text",
+            text=["no data"] * len(missing),
+            textfont={"size": 10, "color": "#8a8a8a"},
+            textposition="top center",
+            hovertemplate="%{x}: no figure found<extra></extra>",
+            showlegend=False,
+        )
+    )
+    for event in milestones(events).itertuples():
+        x = event.date.year + (event.date.day_of_year - 1) / 366 - 0.5
+        fig.add_vline(x=x, line={"width": 1, "dash": "dot", "color": "#b15928"})
+        fig.add_annotation(
+            x=x,
+            y=1,
+            yref="paper",
+            text=plain(event.title[:34]),
+            textangle=-90,
+            showarrow=False,
+            xanchor="right",
+            yanchor="top",
+            font={"size": 9, "color": "#b15928"},
+        )
+    fig.update_layout(
+        height=360,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        showlegend=False,
+        yaxis={"title": plain(unit)},
+        xaxis={"dtick": 1},
+        font={"family": "Source Sans, sans-serif"},
+    )
+    return fig
+
+
+def against_threat(
+    index_frame: pd.DataFrame, incidents: pd.Series, risk_frame: pd.DataFrame, radius_km: float
+) -> go.Figure:
+    fig = make_subplots(
+        rows=3,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.07,
+        subplot_titles=[
+            "Cooperation index (0-100)",
+            f"Incidents within {radius_km:g} km of Russian-backed sites",
+            "Portfolio risk: worst site score at year end (1-25)",
+        ],
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=index_frame["year"],
+            y=index_frame["index"],
+            mode="lines+markers",
+            line={"color": "#1f4e79"},
+            connectgaps=False,
+            name="index",
+            hovertemplate="%{x}: %{y:.0f}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Bar(
+            x=incidents.index,
+            y=incidents.to_numpy(),
+            marker={"color": "#e31a1c"},
+            name="incidents",
+            hovertemplate="%{x}: %{y} incident(s)<extra></extra>",
+        ),
+        row=2,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=risk_frame["year"],
+            y=risk_frame["score"],
+            mode="lines+markers",
+            connectgaps=False,
+            line={"color": "#fc8d59"},
+            name="worst score",
+            text=risk_frame["band"],
+            hovertemplate="%{x}: score %{y} (%{text})<extra></extra>",
+        ),
+        row=3,
+        col=1,
+    )
+    no_data = [y for y, v in incidents.items() if pd.isna(v)]
+    fig.add_trace(
+        go.Scatter(
+            x=no_data,
+            y=[0] * len(no_data),
+            mode="text",
+            text=["no data"] * len(no_data),
+            textfont={"size": 9, "color": "#8a8a8a"},
+            textposition="top center",
+            hoverinfo="skip",
+            showlegend=False,
+        ),
+        row=2,
+        col=1,
+    )
+    fig.update_layout(
+        height=620,
+        showlegend=False,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        font={"family": "Source Sans, sans-serif"},
+    )
+    fig.update_xaxes(dtick=1)
+    fig.update_yaxes(range=[0, 100], row=1, col=1)
+    fig.update_yaxes(range=[0, 25], row=3, col=1)
+    return fig

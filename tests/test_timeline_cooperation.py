@@ -1,0 +1,136 @@
+"""Timeline lanes and monthly counts, the cooperation index, and both pages under AppTest."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from georisk import cooperation, timeline
+from georisk.dataset import load_dataset
+from tests.conftest import DATA, ROOT
+
+DATASET = load_dataset(DATA)
+
+
+def test_lanes_put_cooperation_first_and_size_by_significance_and_deaths():
+    rows = timeline.lanes(DATASET.events, DATASET.incidents)
+    assert len(rows) == len(DATASET.events) + len(DATASET.incidents)
+    order = timeline.lane_order(rows)
+    assert order[:5] == ["Diplomatic", "Military", "Economic", "Energy", "Political"]
+    assert order[5] == timeline.SECURITY_EVENTS
+    busiest = DATASET.incidents["actor_family"].value_counts().index[0]
+    assert order[6] == timeline.incident_lane(busiest)
+    events = rows[rows["kind"] == "event"]
+    assert (events["size"] == 6 + 3 * DATASET.events["significance"].astype(float).to_numpy()).all()
+    aps = rows[
+        rows["id"] == DATASET.incidents.sort_values("killed", na_position="first").iloc[-1]["incident_id"]
+    ]
+    assert aps["size"].iloc[0] == pytest.approx(6 + 3 * np.sqrt(DATASET.incidents["killed"].max()))
+
+
+def test_monthly_counts_add_up_and_split_by_family():
+    counts = timeline.monthly(DATASET.incidents)
+    assert counts["count"].sum() == len(DATASET.incidents)
+    june_2014 = counts[counts["month"] == pd.Timestamp("2014-06-01")]
+    expected = DATASET.incidents[DATASET.incidents["date"].dt.strftime("%Y-%m") == "2014-06"]
+    assert (
+        june_2014.set_index("family")["count"].to_dict() == expected["actor_family"].value_counts().to_dict()
+    )
+    assert timeline.monthly(DATASET.incidents.head(0)).empty
+
+
+def test_timeline_figure_has_milestones_and_the_period_range():
+    fig = timeline.figure(DATASET.events, DATASET.incidents, "2015-01-01", "2016-12-31")
+    lines = [s for s in fig.layout.shapes if s.type == "line"]
+    assert len(lines) >= len(timeline.milestones(DATASET.events))
+    assert tuple(fig.layout.xaxis2.range) == (pd.Timestamp("2015-01-01"), pd.Timestamp("2016-12-31"))
+
+
+def test_search_needs_every_word():
+    found = timeline.search(DATASET.events, "pipeline agreement")
+    assert len(found) >= 2
+    assert all("pipeline" in (t + s).lower() for t, s in zip(found["title"], found["summary"], strict=True))
+    assert len(timeline.search(DATASET.events, "")) == len(DATASET.events)
+
+
+def test_index_by_hand():
+    table = pd.DataFrame(
+        {"a": [0.0, 5.0, 10.0, np.nan], "b": [np.nan, 2.0, 4.0, np.nan], "c": [np.nan, np.nan, np.nan, 7.0]},
+        index=[2014, 2015, 2016, 2017],
+    )
+    scaled = cooperation.normalise(table)
+    assert scaled["a"].tolist()[:3] == [0.0, 0.5, 1.0]
+    assert scaled["b"].tolist()[1:3] == [0.0, 1.0]
+    assert scaled.loc[2017, "c"] == 1.0, "a single value above zero scales to 1"
+    result = cooperation.index(table, {"a": 1, "b": 1, "c": 1}).set_index("year")
+    assert np.isnan(result.loc[2014, "index"]), "1 of 3 weights has data: below half"
+    assert result.loc[2015, "index"] == pytest.approx(100 * (0.5 + 0.0) / 2)
+    assert result.loc[2016, "index"] == pytest.approx(100.0)
+    assert np.isnan(result.loc[2017, "index"]) and result.loc[2017, "coverage"] == pytest.approx(1 / 3)
+    weighted = cooperation.index(table, {"a": 3, "b": 1, "c": 0}).set_index("year")
+    assert weighted.loc[2015, "index"] == pytest.approx(100 * (3 * 0.5 + 0) / 4)
+    assert weighted.loc[2014, "index"] == pytest.approx(0.0), "3 of 4 weights present: a real zero"
+
+
+def test_missing_years_stay_missing():
+    table = cooperation.series(DATASET.indicators)
+    assert list(table.index) == list(range(2010, 2019))
+    trade = table["bilateral_trade"]
+    assert np.isnan(trade.loc[2010]) and np.isnan(trade.loc[2013])
+    fig = cooperation.small_multiples(table, {}, {})
+    drawn = sum(sum(1 for v in t.y if v is not None and not np.isnan(v)) for t in fig.data if t.type == "bar")
+    assert drawn == int(table.notna().sum().sum()), "a bar only where there is a value"
+    na_labels = sum(len(t.x) for t in fig.data if t.type == "scatter")
+    assert na_labels == int(table.isna().sum().sum()), "every missing year is marked n/a"
+
+
+def test_weights_url_form():
+    known = {"a", "b"}
+    assert cooperation.parse_weights("a:2,b:0", known) == ({"a": 2.0, "b": 0.0}, [])
+    weights, notices = cooperation.parse_weights("a:99,zz:1,b:x", known)
+    assert weights == {} and len(notices) == 3
+    assert cooperation.weights_to_text({"a": 2.0, "b": 1.0}, {"a": 1.0, "b": 1.0}) == "a:2"
+
+
+def run(app_env, page, **params) -> AppTest:
+    app_env(DATA)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    for name, value in params.items():
+        at.query_params[name] = value
+    at.run()
+    return at.switch_page(page).run()
+
+
+def test_timeline_page_obeys_the_filters(app_env):
+    at = run(
+        app_env,
+        "pages/1_Timeline.py",
+        category="energy",
+        **{"from": "2015-01-01"},
+        to="2016-12-31",
+        asof="2016-12-31",
+    )
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert set(table["category"]) == {"energy"}
+    assert table["date"].min() >= pd.Timestamp("2015-01-01")
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert not any(t.get("type") == "bar" for t in spec["data"]), "category energy: no incidents"
+    at.text_input(key="timeline.search").set_value("Jamshoro").run()
+    assert all("Jamshoro" in t for t in at.dataframe[0].value["title"])
+
+
+def test_cooperation_page_with_seeded_weights(app_env):
+    at = run(app_env, "pages/3_Cooperation.py", iw="high_level_visits:3")
+    assert not at.exception
+    assert at.slider(key="index.w.high_level_visits").value == 3.0
+    assert any("Moving together is not cause" in w.value for w in at.warning)
+    narrow = run(app_env, "pages/3_Cooperation.py", sector="trade")
+    assert not narrow.exception
+    spec = json.loads(narrow.get("plotly_chart")[0].proto.spec)
+    titles = [a["text"] for a in spec["layout"]["annotations"]]
+    assert all("trade" in t.lower() or "export" in t.lower() or "import" in t.lower() for t in titles)
