@@ -1,7 +1,6 @@
 """Home page: the executive overview. Headline risk and trend, the most exposed sites and why,
 what changed, and the analysts' key judgments."""
 
-import pandas as pd
 import streamlit as st
 
 from georisk import figures, overview, risk, ui
@@ -10,23 +9,9 @@ from georisk.text import escape_markdown
 frame = ui.page_frame("Overview")
 params = ui.model_settings()
 dataset, filters = frame.dataset, frame.filters
-asof = pd.Timestamp(filters.asof)
-
-# The model scores the incidents in view; the trend compares fixed 90-day windows, so it takes
-# every incident in view whatever the period filter says.
-ctx = risk.context_for(
-    frame.incidents, dataset.threat_levels, dataset.actors, dataset.boundaries, frame.sites
-)
-scores, units = risk.score_sites(frame.sites, ctx, asof, params, filters.actors)
-previous, _ = risk.score_sites(
-    frame.sites, ctx, asof - pd.Timedelta(days=overview.WINDOW_DAYS), params, filters.actors
-)
-trend_ctx = risk.context_for(
-    frame.incidents_any_period(), dataset.threat_levels, dataset.actors, dataset.boundaries, frame.sites
-)
-near = risk.near_any_site(trend_ctx, frame.sites, params.radius_km)
-counts = overview.window_counts(trend_ctx.incidents["date"], near, asof)
-head = overview.headline(scores, previous, counts)
+since = ui.since_value(overview.since_default(filters.asof, frame.choices.first_date), frame)
+summary = overview.summarise(frame, params, since)
+head, scores = summary.headline, summary.scores
 
 st.title(dataset.scenario.get("title", "Risk overview"))
 with st.container(border=True):
@@ -42,11 +27,10 @@ with st.container(border=True):
         f"As of {filters.asof.isoformat()}. Trend words: a change of {overview.CHANGE_PCT} % or more is an "
         f"increase or decrease, {overview.SHARP_CHANGE_PCT} % or more a sharp one (ACLED's convention)."
     )
+ui.briefing_buttons(frame, params, since)
 
-provinces, top_level = overview.highest_threat(dataset.threat_levels, asof)
-top_two = scores["band"].isin(risk.BANDS[-2:]).sum() if not scores.empty else 0
 columns = st.columns(3)
-columns[0].metric("Sites at High or Very high", f"{top_two} of {len(scores)}")
+columns[0].metric("Sites at High or Very high", f"{summary.top_two} of {len(scores)}")
 columns[1].metric(
     f"Incidents near sites, last {overview.WINDOW_DAYS} days",
     head.incidents_now,
@@ -57,8 +41,8 @@ columns[1].metric(
 )
 columns[2].metric(
     "Highest-threat province",
-    ", ".join(provinces) or "no rating",
-    help=None if top_level is None else f"Overall threat level {top_level} of 5",
+    ", ".join(summary.provinces) or "no rating",
+    help=None if summary.top_level is None else f"Overall threat level {summary.top_level} of 5",
 )
 
 site = ui.selected_site()
@@ -84,32 +68,27 @@ with right:
     ui.site_picker(scores, site)
 
 if site:
-    ui.site_panel(frame, site, scores, units, ctx, params)
+    ui.site_panel(frame, site, scores, summary.units, summary.ctx, params)
+ui.download_sites(frame, params, scores)
 
 st.subheader("What changed", anchor=False)
-since = ui.since_date(overview.since_default(filters.asof, frame.choices.first_date), frame)
-before, _ = risk.score_sites(frame.sites, ctx, pd.Timestamp(since), params, filters.actors)
-moved = overview.band_changes(before, scores)
-new_incidents = trend_ctx.incidents[
-    near
-    & (trend_ctx.incidents["date"] > pd.Timestamp(since)).to_numpy()
-    & (trend_ctx.incidents["date"] <= asof).to_numpy()
-]
-new_events = frame.events[frame.events["date"] > pd.Timestamp(since)]
+ui.since_picker(summary.since, frame)
 columns = st.columns(3)
-columns[0].metric("Sites whose band moved", len(moved))
-columns[1].metric("New incidents near sites", len(new_incidents))
-columns[2].metric("New events", len(new_events))
-if not moved.empty:
-    st.dataframe(moved, hide_index=True)
-with st.expander(f"New incidents near sites ({len(new_incidents)}) and new events ({len(new_events)})"):
+columns[0].metric("Sites whose band moved", len(summary.moved))
+columns[1].metric("New incidents near sites", len(summary.new_incidents))
+columns[2].metric("New events", len(summary.new_events))
+if not summary.moved.empty:
+    st.dataframe(summary.moved, hide_index=True)
+with st.expander(
+    f"New incidents near sites ({len(summary.new_incidents)}) and new events ({len(summary.new_events)})"
+):
     st.dataframe(
-        new_incidents[["date", "location", "province", "group", "killed", "wounded", "source"]],
+        summary.new_incidents[["date", "location", "province", "group", "killed", "wounded", "source"]],
         hide_index=True,
         column_config={"date": st.column_config.DateColumn(format="YYYY-MM-DD")},
     )
     st.dataframe(
-        new_events[["date", "title", "category", "confidence", "source"]],
+        summary.new_events[["date", "title", "category", "confidence", "source"]],
         hide_index=True,
         column_config={"date": st.column_config.DateColumn(format="YYYY-MM-DD")},
     )

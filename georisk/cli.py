@@ -1,4 +1,5 @@
-"""Command line: `python -m georisk validate [DATA_DIR]`, `python -m georisk catalog [DATA_DIR]`.
+"""Command line: `python -m georisk validate [DATA_DIR]`, `python -m georisk catalog [DATA_DIR]`,
+`python -m georisk brief --asof 2016-12-15 --sector energy --out brief.pdf`.
 
 Exit status: 0 when the folder is clean, 1 when any problem was found, 2 for bad arguments.
 """
@@ -6,11 +7,31 @@ Exit status: 0 when the folder is clean, 1 when any problem was found, 2 for bad
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 from pathlib import Path
 
-from georisk import catalog
+from georisk import briefing, catalog, links, overview
+from georisk import filters as flt
 from georisk.dataset import BUNDLED_DATA, CATALOG, load_dataset
+from georisk.view import View
+
+# Command-line option -> URL parameter: the briefing takes the same names as a link.
+BRIEF_OPTIONS = {
+    "sector": "sector",
+    "region": "region",
+    "actor": "actor",
+    "category": "category",
+    "from": "from",
+    "to": "to",
+    "asof": "asof",
+    "since": "since",
+    "radius": "radius",
+    "halflife": "halflife",
+    "w_threat": "w_threat",
+    "w_exposure": "w_exposure",
+    "cuts": "cuts",
+}
 
 
 def validate(data_dir: Path) -> int:
@@ -27,6 +48,45 @@ def validate(data_dir: Path) -> int:
     return 1 if count else 0
 
 
+def brief(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.suffix.lower() not in (".pdf", ".html"):
+        print(f"error: --out must end in .pdf or .html, not {out.name!r}", file=sys.stderr)
+        return 2
+    if not args.data.is_dir():
+        print(f"error: {args.data} is not a folder", file=sys.stderr)
+        return 2
+    params = {}
+    for option, name in BRIEF_OPTIONS.items():
+        value = getattr(args, option)
+        if value is not None:
+            params[name] = value if isinstance(value, list) else [str(value)]
+    dataset = load_dataset(args.data)
+    choices = flt.choices_for(dataset)
+    link = links.parse(params, choices, set(dataset.sites["site_id"]), set(dataset.indicators["indicator"]))
+    if link.notices:
+        for notice in link.notices:
+            print(f"error: {notice.removeprefix('Ignored ')}", file=sys.stderr)
+        return 2
+    since = flt.parse_date(link.page_params["since"][0]) if "since" in link.page_params else None
+    summary = overview.summarise(View.of(dataset, link.filters, choices), link.model, since)
+    query = "&".join(f"{k}={v}" for k, values in links.to_params(link, choices).items() for v in values)
+    document = briefing.build(
+        summary, f"{args.link_base.rstrip('/')}/?{query}" if args.link_base else f"?{query}"
+    )
+    if out.suffix.lower() == ".html":
+        out.write_text(document.html, encoding="utf-8")
+        print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KB)")
+        return 0
+    try:
+        _, seconds = briefing.pdf(document.html, out)
+    except (briefing.PdfError, subprocess.TimeoutExpired) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KB) in {seconds:.1f} s")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m georisk", description="Geopolitical risk dashboard tools"
@@ -36,7 +96,30 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("data_dir", nargs="?", type=Path, default=BUNDLED_DATA)
     refresh = commands.add_parser("catalog", help="refresh the measured fields of DATA_DIR/catalog.json")
     refresh.add_argument("data_dir", nargs="?", type=Path, default=BUNDLED_DATA)
+    make = commands.add_parser(
+        "brief",
+        help="make the one-page briefing of a view, as PDF or HTML",
+        description="The filters take the same names and values as the dashboard's link.",
+    )
+    make.add_argument(
+        "--data", type=Path, default=BUNDLED_DATA, help="data folder (default: the bundled one)"
+    )
+    for name in ("sector", "region", "actor", "category"):
+        make.add_argument(f"--{name}", action="append", metavar=name.upper(), help="repeat for several")
+    for name in ("from", "to", "asof", "since"):
+        make.add_argument(f"--{name}", metavar="YYYY-MM-DD")
+    make.add_argument("--radius", metavar="KM")
+    make.add_argument("--halflife", metavar="DAYS")
+    make.add_argument("--w-threat", dest="w_threat", metavar="WEIGHT")
+    make.add_argument("--w-exposure", dest="w_exposure", metavar="WEIGHT")
+    make.add_argument("--cuts", metavar="L,M,H,VH")
+    make.add_argument(
+        "--link-base", default="", help="the dashboard's address, for the link printed on the page"
+    )
+    make.add_argument("--out", required=True, help="brief.pdf or brief.html")
     args = parser.parse_args(argv)
+    if args.command == "brief":
+        return brief(args)
     if args.command == "validate":
         return validate(args.data_dir)
     if args.command == "catalog":

@@ -254,9 +254,13 @@ def from_params(params: Mapping[str, str | list[str]], choices: Choices) -> Pars
         )
         filters = replace(filters, start=defaults.start, end=defaults.end)
     if filters.end > filters.asof:
-        notices.append(
-            f"The period now ends at the as-of date {filters.asof.isoformat()}: nothing after it is shown."
-        )
+        # Only a "to" the link asked for deserves a notice; the default period simply ends at
+        # the as-of date.
+        if "end" in values:
+            notices.append(
+                f"The period now ends at the as-of date {filters.asof.isoformat()}: "
+                "nothing after it is shown."
+            )
         filters = replace(filters, end=filters.asof, start=min(filters.start, filters.asof))
     return Parsed(filters, notices)
 

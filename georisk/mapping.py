@@ -172,7 +172,7 @@ def density(
 # Traces
 
 
-def _lines(geometries) -> tuple[list, list]:
+def line_coordinates(geometries) -> tuple[list, list]:
     """Coordinates of several lines in one trace, separated by gaps."""
     lons, lats = [], []
     for geometry in geometries:
@@ -229,7 +229,7 @@ def province_traces(boundaries, levels: pd.DataFrame, scale: pd.DataFrame) -> li
 
 
 def outline_trace(boundaries) -> go.Scattermap:
-    lons, lats = _lines(g.boundary for g in boundaries.geometry)
+    lons, lats = line_coordinates(g.boundary for g in boundaries.geometry)
     return go.Scattermap(
         lon=lons,
         lat=lats,
@@ -335,7 +335,7 @@ def ring_trace(sites: pd.DataFrame, projection: risk.Projection, radius_km: floa
         projection.to_degrees(projection.to_metric(g).buffer(radius_km * 1000, quad_segs=16)).exterior
         for g in sites.geometry
     ]
-    lons, lats = _lines(rings)
+    lons, lats = line_coordinates(rings)
     return go.Scattermap(
         lon=lons,
         lat=lats,
@@ -360,7 +360,7 @@ def site_traces(scores: pd.DataFrame, units: pd.DataFrame, sites: pd.DataFrame, 
         colour = risk.BAND_COLOURS[band]
         line_units = units[(units["band"] == band) & is_line] if not units.empty else units
         if len(line_units):
-            lons, lats = _lines(line_units["geometry"])
+            lons, lats = line_coordinates(line_units["geometry"])
             traces.append(
                 go.Scattermap(
                     lon=lons,

@@ -159,3 +159,64 @@ def estimative_legend(scale: pd.DataFrame) -> pd.DataFrame:
 
 def confidence_legend() -> pd.DataFrame:
     return pd.DataFrame({"confidence": list(CONFIDENCE_LEVELS), "meaning": list(CONFIDENCE_LEVELS.values())})
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Everything the overview and the briefing say about a view, computed once."""
+
+    view: object  # georisk.view.View
+    model: risk.ModelParams
+    asof: pd.Timestamp
+    ctx: risk.Context
+    scores: pd.DataFrame
+    units: pd.DataFrame
+    headline: Headline
+    provinces: list[str]
+    top_level: int | None
+    top_two: int
+    since: dt.date
+    moved: pd.DataFrame
+    new_incidents: pd.DataFrame
+    new_events: pd.DataFrame
+
+
+def summarise(view, model: risk.ModelParams, since: dt.date | None = None) -> Summary:
+    """Score the view's sites and say what the overview says: headline, trend, key figures and
+    what changed since `since` (default: one window before the as-of date)."""
+    dataset, filters = view.dataset, view.filters
+    asof = pd.Timestamp(filters.asof)
+    ctx = risk.context_for(
+        view.incidents, dataset.threat_levels, dataset.actors, dataset.boundaries, view.sites
+    )
+    scores, units = risk.score_sites(view.sites, ctx, asof, model, filters.actors)
+    previous, _ = risk.score_sites(
+        view.sites, ctx, asof - pd.Timedelta(days=WINDOW_DAYS), model, filters.actors
+    )
+    # The trend compares fixed windows, so it counts every incident in view whatever the period.
+    trend_ctx = risk.context_for(
+        view.incidents_any_period(), dataset.threat_levels, dataset.actors, dataset.boundaries, view.sites
+    )
+    near = risk.near_any_site(trend_ctx, view.sites, model.radius_km)
+    dates = trend_ctx.incidents["date"]
+    head = headline(scores, previous, window_counts(dates, near, asof))
+    provinces, top_level = highest_threat(dataset.threat_levels, asof)
+    since = since or since_default(filters.asof, view.choices.first_date)
+    before, _ = risk.score_sites(view.sites, ctx, pd.Timestamp(since), model, filters.actors)
+    after_since = (dates > pd.Timestamp(since)).to_numpy() & (dates <= asof).to_numpy()
+    return Summary(
+        view=view,
+        model=model,
+        asof=asof,
+        ctx=ctx,
+        scores=scores,
+        units=units,
+        headline=head,
+        provinces=provinces,
+        top_level=top_level,
+        top_two=int(scores["band"].isin(risk.BANDS[-2:]).sum()) if not scores.empty else 0,
+        since=since,
+        moved=band_changes(before, scores),
+        new_incidents=trend_ctx.incidents[near & after_since],
+        new_events=view.events[view.events["date"] > pd.Timestamp(since)],
+    )

@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import tempfile
 import urllib.parse
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from georisk import cooperation, figures, links, risk
+from georisk import briefing, cooperation, export, figures, links, overview, risk
 from georisk import filters as flt
 from georisk.dataset import Dataset, data_dir_from, load_dataset
 from georisk.schema import split_list
 from georisk.text import escape_markdown
+from georisk.view import View
 
 VIEW = "view.filters"
 PAGE_PARAMS = "view.page_params"
@@ -73,22 +75,8 @@ def load() -> Dataset:
     return _load(str(data_dir), _stamp(data_dir))
 
 
-@dataclass(frozen=True)
-class Frame:
-    """What a page works with: the dataset, the filters in force and the rows they keep."""
-
-    dataset: Dataset
-    filters: flt.Filters
-    choices: flt.Choices
-    events: pd.DataFrame
-    incidents: pd.DataFrame
-    sites: pd.DataFrame
-    indicators: pd.DataFrame
-
-    def incidents_any_period(self) -> pd.DataFrame:
-        """The incidents in view but for the period filter (still nothing after the as-of date):
-        what fixed-window comparisons and trends count."""
-        return flt.apply(self.dataset.incidents, "incidents", replace(self.filters, start=None, end=None))
+# What a page works with (see georisk.view).
+Frame = View
 
 
 # The pages, in sidebar order: file (relative to dashboard.py), label, icon. Streamlit's own
@@ -116,15 +104,7 @@ def page_frame(title: str) -> Frame:
     _write_url(filters, choices)
     _show_notices()
     _data_status(dataset)
-    frame = Frame(
-        dataset=dataset,
-        filters=filters,
-        choices=choices,
-        events=flt.apply(dataset.events, "events", filters),
-        incidents=flt.apply(dataset.incidents, "incidents", filters),
-        sites=flt.apply(dataset.sites, "sites", filters),
-        indicators=flt.apply(dataset.indicators, "indicators", filters),
-    )
+    frame = View.of(dataset, filters, choices)
     with st.sidebar:
         st.caption(
             f"In view: {len(frame.events)} events · {len(frame.incidents)} incidents · "
@@ -361,9 +341,14 @@ def _on_model_reset() -> None:
     _set_model(risk.DEFAULTS)
 
 
+def model_in_force() -> risk.ModelParams:
+    """The model's settings without drawing the panel (for pages that do not score)."""
+    return st.session_state.get(MODEL, risk.DEFAULTS)
+
+
 def model_settings() -> risk.ModelParams:
     """The "adjust the model" panel in the sidebar; returns the settings in force."""
-    params: risk.ModelParams = st.session_state.get(MODEL, risk.DEFAULTS)
+    params = model_in_force()
     for attribute, key in MODEL_WIDGETS.items():
         st.session_state[key] = float(getattr(params, attribute))
     for key, cut in zip(CUT_WIDGETS, params.cuts, strict=True):
@@ -464,12 +449,15 @@ def _on_since() -> None:
     set_page_param("since", [value.isoformat()] if value else [])
 
 
-def since_date(default: dt.date, frame: Frame) -> dt.date:
+def since_value(default: dt.date, frame: Frame) -> dt.date:
     """The "what changed since" date: from the link (`since`), else `default`."""
     given = page_param("since")
     since = flt.parse_date(given[-1]) if given else default
     # A later change of the as-of date may leave the chosen date after it.
-    since = min(max(since, frame.choices.first_date), frame.filters.asof)
+    return min(max(since, frame.choices.first_date), frame.filters.asof)
+
+
+def since_picker(since: dt.date, frame: Frame) -> None:
     st.session_state["overview.since"] = since
     st.date_input(
         "Compare with",
@@ -479,7 +467,6 @@ def since_date(default: dt.date, frame: Frame) -> dt.date:
         format="YYYY-MM-DD",
         on_change=_on_since,
     )
-    return since
 
 
 def site_panel(frame: Frame, site_id: str, scores: pd.DataFrame, units: pd.DataFrame, ctx, params) -> None:
@@ -671,3 +658,77 @@ def index_weights(defaults: dict[str, float], names: dict[str, str]) -> dict[str
                 args=(defaults,),
             )
     return weights
+
+
+# ---------------------------------------------------------------------------------------------
+# Downloads
+
+
+def download_table(frame: Frame, model: risk.ModelParams, table: pd.DataFrame, name: str, label: str) -> None:
+    """A zip of the table as CSV with its metadata (filters, as-of date, model, sources)."""
+    meta = export.metadata(frame, model, name, len(table), st.session_state.get(PAGE_PARAMS, {}))
+    st.download_button(
+        label,
+        data=lambda: export.csv_bundle(table, name, meta),
+        file_name=f"{name}_{frame.filters.asof.isoformat()}.zip",
+        mime="application/zip",
+        key=f"download.{name}",
+        icon=":material/download:",
+        on_click="ignore",
+        help="A CSV file and a JSON file saying which view it comes from.",
+    )
+
+
+def download_sites(frame: Frame, model: risk.ModelParams, scores: pd.DataFrame) -> None:
+    meta = export.metadata(frame, model, "sites", len(scores), st.session_state.get(PAGE_PARAMS, {}))
+    columns = st.columns(2)
+    columns[0].download_button(
+        "Sites and scores (GeoJSON)",
+        data=lambda: export.sites_geojson(scores, frame.sites, meta),
+        file_name=f"sites_{frame.filters.asof.isoformat()}.geojson",
+        mime="application/geo+json",
+        key="download.sites.geojson",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    with columns[1]:
+        download_table(
+            frame, model, export.site_table(scores, frame.sites), "sites", "Sites and scores (CSV)"
+        )
+
+
+def briefing_buttons(frame: Frame, model: risk.ModelParams, since: dt.date) -> None:
+    """Make the one-page briefing of what is on screen, as HTML or PDF (made when clicked)."""
+    link = share_link(frame.filters, frame.choices)
+
+    def document() -> briefing.Briefing:
+        return briefing.build(overview.summarise(frame, model, since), link)
+
+    def pdf_bytes() -> bytes:
+        with tempfile.TemporaryDirectory() as tmp:
+            path, _ = briefing.pdf(document().html, Path(tmp) / "briefing.pdf")
+            return path.read_bytes()
+
+    name = f"briefing_{frame.filters.asof.isoformat()}"
+    chromium = briefing.find_chromium()
+    columns = st.columns(2)
+    columns[0].download_button(
+        "Briefing (PDF, one page)",
+        data=pdf_bytes,
+        file_name=f"{name}.pdf",
+        mime="application/pdf",
+        key="briefing.pdf",
+        icon=":material/picture_as_pdf:",
+        on_click="ignore",
+        disabled=chromium is None,
+        help=None if chromium else "Needs Chromium or Chrome on the server.",
+    )
+    columns[1].download_button(
+        "Briefing (HTML, works offline)",
+        data=lambda: document().html.encode("utf-8"),
+        file_name=f"{name}.html",
+        mime="text/html",
+        key="briefing.html",
+        icon=":material/description:",
+        on_click="ignore",
+    )

@@ -76,10 +76,4 @@ st.dataframe(
     hide_index=True,
     column_config={"date": st.column_config.DateColumn("date", format="YYYY-MM-DD")},
 )
-st.download_button(
-    "Download these events (CSV)",
-    events.to_csv(index=False).encode("utf-8"),
-    file_name="events.csv",
-    mime="text/csv",
-    icon=":material/download:",
-)
+ui.download_table(frame, ui.model_in_force(), events, "events", "Download these events (CSV)")

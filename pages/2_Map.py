@@ -4,7 +4,7 @@ to see why it scores as it does."""
 import pandas as pd
 import streamlit as st
 
-from georisk import mapping, risk, ui
+from georisk import mapping, overview, risk, ui
 
 frame = ui.page_frame("Map")
 params = ui.model_settings()
@@ -53,3 +53,10 @@ st.caption(
 ui.site_picker(scores, site)
 if site:
     ui.site_panel(frame, site, scores, units, ctx, params)
+
+st.subheader("Take it away", anchor=False)
+ui.briefing_buttons(
+    frame, params, ui.since_value(overview.since_default(filters.asof, frame.choices.first_date), frame)
+)
+ui.download_sites(frame, params, scores)
+ui.download_table(frame, params, frame.incidents, "incidents", "Incidents in view (CSV)")

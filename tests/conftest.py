@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 from pathlib import Path
 
@@ -56,3 +57,14 @@ def app_env(monkeypatch: pytest.MonkeyPatch):
     yield point_at
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+def require_chromium() -> str:
+    """Debian's Chromium, or a skip that says how to get it; in CI a missing browser fails."""
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if Path(path).exists():
+        return path
+    message = "Chromium not found: install it with `sudo apt-get install chromium` (Debian/Ubuntu)"
+    if os.environ.get("CI"):
+        pytest.fail(message + " — CI must run these tests")
+    pytest.skip(message)

@@ -56,3 +56,16 @@ def test_quarter_buttons_step_the_asof_date(app_env):
     assert param(at, "to") == ["2016-09-30"], "a period ending at the as-of date moves with it"
     at.button(key="map.forward").click().run()
     assert param(at, "asof") == ["2016-12-31"]
+
+
+def test_map_page_offers_downloads_and_the_briefing(app_env):
+    at = run(app_env, asof="2016-12-15", to="2016-12-15")
+    labels = [b.proto.label for b in at.get("download_button")]
+    for wanted in (
+        "Briefing (PDF, one page)",
+        "Briefing (HTML, works offline)",
+        "Sites and scores (GeoJSON)",
+        "Sites and scores (CSV)",
+        "Incidents in view (CSV)",
+    ):
+        assert wanted in labels

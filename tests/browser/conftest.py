@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, ROOT
+from tests.conftest import DATA, ROOT, require_chromium
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Without these flags Chromium tries to reach Google's hosts, which this network refuses.
@@ -40,15 +40,6 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
-
-
-def _require_chromium() -> None:
-    if Path(CHROMIUM).exists():
-        return
-    message = "Chromium not found: install it with `sudo apt-get install chromium` (Debian/Ubuntu)"
-    if os.environ.get("CI"):
-        pytest.fail(message + " — CI must run the browser tests")
-    pytest.skip(message)
 
 
 def free_port() -> int:
@@ -100,7 +91,7 @@ def start_server(data_dir: Path = DATA, extra_env: dict | None = None) -> tuple[
 def server() -> Iterator[str]:
     """A freshly started server for each test: deep links must work on a server that has never
     seen the session."""
-    _require_chromium()
+    require_chromium()
     process, base = start_server()
     yield base
     process.terminate()
@@ -109,7 +100,7 @@ def server() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def browser():
-    _require_chromium()
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

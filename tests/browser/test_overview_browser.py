@@ -48,3 +48,19 @@ def test_overview_reads_on_a_phone(server, browser):
         assert page.get_by_text("Portfolio risk").first.is_visible()
     finally:
         phone.close()
+
+
+def test_briefing_button_downloads_a_one_page_pdf(server, context, tmp_path):
+    from pypdf import PdfReader
+
+    page = context.new_page()
+    page.goto(f"{server}/?asof=2016-12-15&to=2016-12-15&sector=energy")
+    settle(page)
+    with page.expect_download(timeout=120_000) as download:
+        page.get_by_role("button", name="Briefing (PDF, one page)").click()
+    path = tmp_path / "briefing.pdf"
+    download.value.save_as(path)
+    assert download.value.suggested_filename == "briefing_2016-12-15.pdf"
+    reader = PdfReader(path)
+    assert len(reader.pages) == 1
+    assert "sector: energy" in " ".join(reader.pages[0].extract_text().split())
