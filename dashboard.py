@@ -10,7 +10,7 @@ frame = ui.page_frame("Overview")
 params = ui.model_settings()
 dataset, filters = frame.dataset, frame.filters
 since = ui.since_value(overview.since_default(filters.asof, frame.choices.first_date), frame)
-summary = overview.summarise(frame, params, since)
+summary = overview.summarise(frame, params, ui.context(dataset), since)
 head, scores = summary.headline, summary.scores
 
 st.title(dataset.scenario.get("title", "Risk overview"))

@@ -1,5 +1,6 @@
 """Command line: `python -m georisk validate [DATA_DIR]`, `python -m georisk catalog [DATA_DIR]`,
-`python -m georisk brief --asof 2016-12-15 --sector energy --out brief.pdf`.
+`python -m georisk brief --asof 2016-12-15 --sector energy --out brief.pdf`,
+`python -m georisk import acled|gtd|csv FILE [--mapping MAPPING] --out DATA_DIR`.
 
 Exit status: 0 when the folder is clean, 1 when any problem was found, 2 for bad arguments.
 """
@@ -11,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from georisk import briefing, catalog, links, overview
+from georisk import briefing, catalog, links, overview, risk
 from georisk import filters as flt
 from georisk.dataset import BUNDLED_DATA, CATALOG, load_dataset
 from georisk.view import View
@@ -69,7 +70,9 @@ def brief(args: argparse.Namespace) -> int:
             print(f"error: {notice.removeprefix('Ignored ')}", file=sys.stderr)
         return 2
     since = flt.parse_date(link.page_params["since"][0]) if "since" in link.page_params else None
-    summary = overview.summarise(View.of(dataset, link.filters, choices), link.model, since)
+    summary = overview.summarise(
+        View.of(dataset, link.filters, choices), link.model, risk.context_of(dataset), since
+    )
     query = "&".join(f"{k}={v}" for k, values in links.to_params(link, choices).items() for v in values)
     document = briefing.build(
         summary, f"{args.link_base.rstrip('/')}/?{query}" if args.link_base else f"?{query}"
@@ -84,6 +87,37 @@ def brief(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KB) in {seconds:.1f} s")
+    return 0
+
+
+def import_feed(args: argparse.Namespace) -> int:
+    from georisk import feeds
+    from georisk.feeds.reading import FeedError
+
+    if not args.file.is_file():
+        print(f"error: {args.file} is not a file", file=sys.stderr)
+        return 2
+    try:
+        incidents, report = feeds.import_file(args.kind, args.file, args.out, args.mapping, args.encoding)
+    except (FeedError, UnicodeDecodeError, LookupError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"{args.file.name} ({report.kind}, read as {report.encoding}) -> {args.out / feeds.core.PARQUET}")
+    print(f"kept without usable coordinates, placed at their province: {report.relocated}")
+    print(
+        f"province taken from the coordinates: {report.province_filled} missing, "
+        f"{report.province_corrected} contradicting the feed"
+    )
+    if report.unknown_actors:
+        names = ", ".join(f"{k} ({v})" for k, v in list(report.unknown_actors.items())[:10])
+        print(f"group names not in actor_aliases.csv, imported as 'unknown': {names}")
+    for field, values in report.other_values.items():
+        print(
+            f"{field} words not in the vocabulary, imported as 'other': "
+            + ", ".join(f"{k} ({v})" for k, v in list(values.items())[:10])
+        )
+    print(f"every listed row with its reason: {args.out / feeds.core.REPORT_ROWS}")
+    print(report.summary())
     return 0
 
 
@@ -117,7 +151,15 @@ def main(argv: list[str] | None = None) -> int:
         "--link-base", default="", help="the dashboard's address, for the link printed on the page"
     )
     make.add_argument("--out", required=True, help="brief.pdf or brief.html")
+    feed = commands.add_parser("import", help="import an incident feed (ACLED, GTD or a mapped CSV)")
+    feed.add_argument("kind", choices=("acled", "gtd", "csv"))
+    feed.add_argument("file", type=Path)
+    feed.add_argument("--mapping", type=Path, help="TOML mapping for a plain CSV (see examples/mappings/)")
+    feed.add_argument("--encoding", default="auto", help="the file's encoding if not UTF-8 (default: detect)")
+    feed.add_argument("--out", type=Path, required=True, help="the data folder to write incidents.parquet to")
     args = parser.parse_args(argv)
+    if args.command == "import":
+        return import_feed(args)
     if args.command == "brief":
         return brief(args)
     if args.command == "validate":

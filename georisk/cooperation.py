@@ -97,11 +97,16 @@ def weights_to_text(weights: dict[str, float], defaults: dict[str, float]) -> st
 
 
 def incidents_near_by_year(
-    ctx: risk.Context, sites: pd.DataFrame, radius_km: float, years, covered: tuple[int, int]
+    ctx: risk.Context,
+    sites: pd.DataFrame,
+    radius_km: float,
+    years,
+    covered: tuple[int, int],
+    mask: np.ndarray | None = None,
 ) -> pd.Series:
-    """Incidents within the radius of any of the sites, per year; NaN outside the years the
-    incident data covers (no data is not zero)."""
-    near = risk.near_any_site(ctx, sites, radius_km)
+    """Incidents in view within the radius of any of the sites, per year; NaN outside the years
+    the incident data covers (no data is not zero)."""
+    near = risk.near_any_site(ctx, sites, radius_km, mask)
     counts = ctx.incidents.loc[near, "date"].dt.year.value_counts()
     out = pd.Series([float(counts.get(y, 0)) for y in years], index=list(years))
     return out.where((out.index >= covered[0]) & (out.index <= covered[1]))
@@ -114,16 +119,17 @@ def risk_by_year(
     years,
     covered: tuple[int, int],
     families: tuple[str, ...] = (),
+    mask: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The portfolio's worst site score (1-25) and band at the end of each covered year."""
-    rows = []
+    rows, memo = [], {}
     for year in years:
         if not covered[0] <= year <= covered[1]:
             rows.append({"year": year, "score": np.nan, "band": None})
             continue
         end = pd.Timestamp(year=year, month=12, day=31)
         existing = sites[sites["announced_date"] <= end]
-        scores, _ = risk.score_sites(existing, ctx, end, params, families)
+        scores, _ = risk.score_sites(existing, ctx, end, params, families, mask, memo)
         if scores.empty:
             rows.append({"year": year, "score": np.nan, "band": None})
         else:

@@ -67,6 +67,10 @@ class Dataset:
         return self.tables["actors"].frame
 
     @property
+    def actor_aliases(self) -> pd.DataFrame:
+        return self.tables["actor_aliases"].frame
+
+    @property
     def threat_levels(self) -> pd.DataFrame:
         return self.tables["threat_levels"].frame
 
@@ -115,7 +119,7 @@ class Dataset:
             file_errors = [p.reason for p in table.problems if p.severity == ERROR and p.row is None]
             records.append(
                 {
-                    "file": table.spec.filename,
+                    "file": table.file,
                     "status": "unusable" if file_errors else ("rows rejected" if rejected else "ok"),
                     "loaded": len(table.frame),
                     "rejected": len(rejected),

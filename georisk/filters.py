@@ -64,7 +64,9 @@ def choices_for(dataset) -> Choices:
     if len(years):  # yearly indicators reach further back than the dated events
         first = min(first, dt.date(int(years.min()), 1, 1))
         last = max(last, dt.date(int(years.max()), 1, 1))
-    families = sorted(set(dataset.actors["family"]) | set(dataset.incidents["actor_family"]))
+    families = sorted(
+        set(dataset.actors["family"].unique()) | set(dataset.incidents["actor_family"].unique())
+    )
     if UNKNOWN_FAMILY in families:  # "unknown" reads best last
         families = [f for f in families if f != UNKNOWN_FAMILY] + [UNKNOWN_FAMILY]
     return Choices(

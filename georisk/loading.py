@@ -34,7 +34,11 @@ class Table:
     spec: TableSpec
     frame: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
-    found: bool = True
+    # The file the rows came from (an imported Parquet file stands in for its CSV).
+    file: str = ""
+
+    def __post_init__(self) -> None:
+        self.file = self.file or self.spec.filename
 
 
 def read_text(path: Path) -> tuple[str, list[Problem]]:
@@ -193,7 +197,7 @@ def empty_frame(spec: TableSpec) -> pd.DataFrame:
 def load_csv_table(path: Path, spec: TableSpec) -> Table:
     if not path.is_file():
         problem = Problem(path.name, None, None, f"file not found in {path.parent}")
-        return Table(spec, empty_frame(spec), [problem], found=False)
+        return Table(spec, empty_frame(spec), [problem])
     try:
         frame, problems = read_csv_records(path, spec)
     except (OSError, csv.Error) as err:
@@ -277,7 +281,7 @@ def _cell(value: object) -> object:
 def load_geojson_table(path: Path, spec: TableSpec) -> Table:
     if not path.is_file():
         problem = Problem(path.name, None, None, f"file not found in {path.parent}")
-        return Table(spec, empty_geoframe(spec), [problem], found=False)
+        return Table(spec, empty_geoframe(spec), [problem])
     try:
         frame, problems = read_geojson_features(path, spec)
     except OSError as err:
@@ -297,9 +301,40 @@ def empty_geoframe(spec: TableSpec) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=CRS, index=frame.index), crs=CRS)
 
 
+def load_parquet_table(path: Path, spec: TableSpec) -> Table:
+    """An imported table stored as Parquet: checked against the same schema as its CSV form."""
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as err:  # pyarrow raises many types for a damaged file
+        return Table(
+            spec,
+            empty_frame(spec),
+            [Problem(path.name, None, None, f"unreadable Parquet: {err}")],
+            file=path.name,
+        )
+    missing = [c for c in spec.required_columns if c not in frame.columns]
+    if missing:
+        problem = Problem(path.name, None, None, f"missing required column(s): {', '.join(missing)}")
+        return Table(spec, empty_frame(spec), [problem], file=path.name)
+    for column in spec.columns:
+        if column not in frame.columns:
+            frame[column] = None
+    frame = frame[spec.columns]
+    for column in spec.date_columns:  # dates are stored as dates; the schema checks their text form
+        frame[column] = frame[column].dt.strftime("%Y-%m-%d")
+    frame.index = pd.RangeIndex(2, len(frame) + 2, name="row")
+    frame, problems = validate_rows(frame, spec, path.name)
+    return Table(spec, _parse_dates(frame, spec), problems, file=path.name)
+
+
 def load_table(data_dir: Path, spec: TableSpec) -> Table:
     path = Path(data_dir) / spec.filename
-    return load_geojson_table(path, spec) if spec.geometry else load_csv_table(path, spec)
+    if spec.geometry:
+        return load_geojson_table(path, spec)
+    imported = path.with_suffix(".parquet")
+    if imported.is_file():  # an imported feed takes the place of the curated file
+        return load_parquet_table(imported, spec)
+    return load_csv_table(path, spec)
 
 
 def load_tables(data_dir: Path) -> dict[str, Table]:

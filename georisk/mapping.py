@@ -85,7 +85,7 @@ def map_style(basemap: bool) -> dict:
 
 
 def family_colours(families) -> dict[str, str]:
-    known = sorted(f for f in set(families) if f != UNKNOWN_FAMILY)
+    known = sorted(f for f in pd.Series(families).unique() if f != UNKNOWN_FAMILY)
     colours = {f: FAMILY_COLOURS[i % len(FAMILY_COLOURS)] for i, f in enumerate(known)}
     colours[UNKNOWN_FAMILY] = UNKNOWN_COLOUR
     return colours
@@ -136,12 +136,16 @@ def hex_polygon(q: int, r: int, size_m: float) -> list[tuple[float, float]]:
 
 
 def density(
-    incidents: pd.DataFrame, projection: risk.Projection, size_km: float = HEX_KM
+    incidents: pd.DataFrame,
+    projection: risk.Projection,
+    size_km: float = HEX_KM,
+    xy: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[dict, pd.DataFrame]:
-    """Incidents counted per hexagon: (GeoJSON of the cells, a frame of id, count, killed)."""
+    """Incidents counted per hexagon: (GeoJSON of the cells, a frame of id, count, killed).
+    `xy`: the incidents' metric coordinates if already known (the model's context has them)."""
     if incidents.empty:
         return {"type": "FeatureCollection", "features": []}, pd.DataFrame(columns=["id", "count", "killed"])
-    x, y = projection.points(incidents["lon"], incidents["lat"])
+    x, y = xy if xy is not None else projection.points(incidents["lon"], incidents["lat"])
     q, r = hex_bins(np.asarray(x), np.asarray(y), size_km * 1000)
     cells = (
         pd.DataFrame({"q": q, "r": r, "killed": incidents["killed"].to_numpy(dtype=float, na_value=0.0)})
@@ -455,6 +459,7 @@ def map_figure(
     radius_km: float,
     selected: str | None = None,
     max_points: int = MAX_POINTS,
+    xy: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[go.Figure, list[str]]:
     """The map with the layers asked for; returns the figure and notes on what was drawn."""
     notes: list[str] = []
@@ -471,7 +476,7 @@ def map_figure(
     if "provinces" in layers and not boundaries.empty:
         traces += province_traces(boundaries, province_level, threat_scale)
     if "density" in layers:
-        geojson, cells = density(incidents, projection)
+        geojson, cells = density(incidents, projection, xy=xy)
         traces.append(density_trace(geojson, cells, HEX_KM))
     if not boundaries.empty:
         traces.append(outline_trace(boundaries))

@@ -181,28 +181,26 @@ class Summary:
     new_events: pd.DataFrame
 
 
-def summarise(view, model: risk.ModelParams, since: dt.date | None = None) -> Summary:
+def summarise(view, model: risk.ModelParams, ctx: risk.Context, since: dt.date | None = None) -> Summary:
     """Score the view's sites and say what the overview says: headline, trend, key figures and
-    what changed since `since` (default: one window before the as-of date)."""
+    what changed since `since` (default: one window before the as-of date). `ctx` is the model's
+    context for the view's dataset (prepared once per dataset)."""
     dataset, filters = view.dataset, view.filters
     asof = pd.Timestamp(filters.asof)
-    ctx = risk.context_for(
-        view.incidents, dataset.threat_levels, dataset.actors, dataset.boundaries, view.sites
-    )
-    scores, units = risk.score_sites(view.sites, ctx, asof, model, filters.actors)
+    families, memo = filters.actors, {}  # the memo: one spatial search for the three dates
+    scores, units = risk.score_sites(view.sites, ctx, asof, model, families, view.incident_mask, memo)
     previous, _ = risk.score_sites(
-        view.sites, ctx, asof - pd.Timedelta(days=WINDOW_DAYS), model, filters.actors
+        view.sites, ctx, asof - pd.Timedelta(days=WINDOW_DAYS), model, families, view.incident_mask, memo
     )
     # The trend compares fixed windows, so it counts every incident in view whatever the period.
-    trend_ctx = risk.context_for(
-        view.incidents_any_period(), dataset.threat_levels, dataset.actors, dataset.boundaries, view.sites
-    )
-    near = risk.near_any_site(trend_ctx, view.sites, model.radius_km)
-    dates = trend_ctx.incidents["date"]
+    near = risk.near_any_site(ctx, view.sites, model.radius_km, view.trend_mask)
+    dates = ctx.incidents["date"]
     head = headline(scores, previous, window_counts(dates, near, asof))
     provinces, top_level = highest_threat(dataset.threat_levels, asof)
     since = since or since_default(filters.asof, view.choices.first_date)
-    before, _ = risk.score_sites(view.sites, ctx, pd.Timestamp(since), model, filters.actors)
+    before, _ = risk.score_sites(
+        view.sites, ctx, pd.Timestamp(since), model, families, view.incident_mask, memo
+    )
     after_since = (dates > pd.Timestamp(since)).to_numpy() & (dates <= asof).to_numpy()
     return Summary(
         view=view,
@@ -217,6 +215,6 @@ def summarise(view, model: risk.ModelParams, since: dt.date | None = None) -> Su
         top_two=int(scores["band"].isin(risk.BANDS[-2:]).sum()) if not scores.empty else 0,
         since=since,
         moved=band_changes(before, scores),
-        new_incidents=trend_ctx.incidents[near & after_since],
+        new_incidents=ctx.incidents[near & after_since],
         new_events=view.events[view.events["date"] > pd.Timestamp(since)],
     )

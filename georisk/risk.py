@@ -193,21 +193,43 @@ def threat_at(
     A family without a rating of its own takes the province's overall rating. After the last
     rated period the latest rating stands (the reason says which period it is).
     """
-    rows = levels[(levels["province"] == province) & (levels["period_start"] <= asof)]
-    if rows.empty:
+    return threat_from(ratings(levels).get(province, []), families, asof)
+
+
+Rating = tuple[pd.Timestamp, pd.Timestamp, str, int]  # start, end, family, level
+
+
+def ratings(levels: pd.DataFrame) -> dict[str, list[Rating]]:
+    """The threat levels grouped by province, in a form that is quick to search."""
+    grouped: dict[str, list[Rating]] = {}
+    for province, start, end, family, level in zip(
+        levels["province"],
+        levels["period_start"],
+        levels["period_end"],
+        levels["actor_family"],
+        levels["level"],
+        strict=True,
+    ):
+        grouped.setdefault(province, []).append((start, end, family, int(level)))
+    return grouped
+
+
+def threat_from(rows: list[Rating], families: set[str], asof: pd.Timestamp) -> tuple[int, str, str]:
+    """threat_at for one province's ratings (see there)."""
+    started = [r for r in rows if r[0] <= asof]
+    if not started:
         return 1, "no rating", ""
-    current = rows[rows["period_end"] >= asof]
-    if current.empty:  # beyond the last rated period: keep the latest
-        current = rows[rows["period_start"] == rows["period_start"].max()]
-    overall = current[current["actor_family"] == ALL_FAMILIES]
+    current = [r for r in started if r[1] >= asof]
+    if not current:  # beyond the last rated period: keep the latest
+        latest = max(r[0] for r in started)
+        current = [r for r in started if r[0] == latest]
+    overall = next((r for r in current if r[2] == ALL_FAMILIES), None)
     best = (0, "", "")
     for family in sorted(families) or [ALL_FAMILIES]:
-        own = current[current["actor_family"] == family]
-        row = own.iloc[0] if not own.empty else (overall.iloc[0] if not overall.empty else None)
-        if row is not None and int(row["level"]) > best[0]:
+        row = next((r for r in current if r[2] == family), overall)
+        if row is not None and row[3] > best[0]:
             label = family if family != ALL_FAMILIES else "all groups"
-            period = f"{row['period_start'].date()} to {row['period_end'].date()}"
-            best = (int(row["level"]), label, period)
+            best = (row[3], label, f"{row[0].date()} to {row[1].date()}")
     return best if best[0] else (1, "no rating", "")
 
 
@@ -269,17 +291,68 @@ def segments_of(geometry_m, max_m: float) -> list[tuple[float, float, object]]:
 
 @dataclass(frozen=True)
 class Context:
-    """Everything the model reads besides the sites: prepared once per dataset."""
+    """Everything the model reads besides the sites, prepared once per dataset: the incidents with
+    their metric coordinates, sorted for spatial search. A view is a boolean mask over these
+    incidents (the `mask` arguments, positional); None means all of them."""
 
     incidents: pd.DataFrame
     threat_levels: pd.DataFrame
     actors: pd.DataFrame
     boundaries: pd.DataFrame
     projection: Projection
+    x: np.ndarray
+    y: np.ndarray
+    dates: np.ndarray
+    # Positions sorted by x, so that a search reads a slice instead of every incident.
+    order: np.ndarray
+    # The columns the model reads, as arrays: taking a few rows of a large frame column by
+    # column costs far more than indexing these.
+    killed: np.ndarray
+    wounded: np.ndarray
+    families: np.ndarray
+    target_sectors: np.ndarray
+
+    def near(
+        self, geometry_m, radius_m: float, memo: dict | None = None, key=None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(positions in file order, distances in km) of the incidents within radius_m of a metric
+        geometry, any date and view. `memo` keeps them for another scoring of the same unit."""
+        if memo is not None and key in memo:
+            return memo[key]
+        minx, miny, maxx, maxy = geometry_m.bounds
+        lo = np.searchsorted(self.x_sorted, minx - radius_m, side="left")
+        hi = np.searchsorted(self.x_sorted, maxx + radius_m, side="right")
+        band = self.order[lo:hi]
+        ys = self.y[band]
+        positions = np.sort(band[(ys >= miny - radius_m) & (ys <= maxy + radius_m)])
+        distance = distances_m(geometry_m, self.x[positions], self.y[positions])
+        within = distance <= radius_m
+        found = positions[within], distance[within] / 1000
+        if memo is not None:
+            memo[key] = found
+        return found
+
+    def in_view(self, positions: np.ndarray, asof: pd.Timestamp, mask: np.ndarray | None) -> np.ndarray:
+        """Which of these positions are in view and on or before the as-of date."""
+        keep = self.dates[positions] <= np.datetime64(pd.Timestamp(asof))
+        if mask is not None:
+            keep &= mask[positions]
+        return keep
 
     @cached_property
-    def incident_xy(self) -> tuple[np.ndarray, np.ndarray]:
-        return self.projection.points(self.incidents["lon"], self.incidents["lat"])
+    def x_sorted(self) -> np.ndarray:
+        return self.x[self.order]
+
+    @cached_property
+    def ratings(self) -> dict[str, list[Rating]]:
+        return ratings(self.threat_levels)
+
+    def hostile(self, partner: str) -> frozenset[str]:
+        # Asked once per scoring unit: worth remembering per partner.
+        cache = self.__dict__.setdefault("_hostile", {})
+        if partner not in cache:
+            cache[partner] = frozenset(hostile_families(self.actors, partner))
+        return cache[partner]
 
     @cached_property
     def provinces_m(self) -> list[tuple[str, object]]:
@@ -289,10 +362,55 @@ class Context:
         ]
 
 
-def context_for(incidents, threat_levels, actors, boundaries, sites) -> Context:
-    area = list(boundaries.geometry) or list(sites.geometry)
-    projection = Projection.for_area(area) if area else Projection(0.0, 0.0)
-    return Context(incidents.reset_index(drop=True), threat_levels, actors, boundaries, projection)
+def distances_m(geometry_m, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Distances from points to a metric geometry: in numpy for points and lines (the sites and
+    pipeline segments the model scores), through GEOS for anything else."""
+    if isinstance(geometry_m, shapely.Point):
+        return np.hypot(x - geometry_m.x, y - geometry_m.y)
+    if isinstance(geometry_m, LineString) and len(geometry_m.coords) > 1:
+        coords = np.asarray(geometry_m.coords)
+        best = np.full(len(x), np.inf)
+        for (ax, ay), (bx, by) in zip(coords[:-1], coords[1:], strict=True):
+            dx, dy = bx - ax, by - ay
+            length2 = dx * dx + dy * dy
+            t = np.zeros(len(x)) if length2 == 0 else np.clip(((x - ax) * dx + (y - ay) * dy) / length2, 0, 1)
+            best = np.minimum(best, np.hypot(x - (ax + t * dx), y - (ay + t * dy)))
+        return best
+    return shapely.distance(geometry_m, shapely.points(x, y))
+
+
+def context_for(
+    incidents, threat_levels, actors, boundaries, sites=None, projection: Projection | None = None
+) -> Context:
+    """Prepare the model's context: project the incidents once and sort them for search."""
+    if projection is None:
+        area = list(boundaries.geometry) or (list(sites.geometry) if sites is not None else [])
+        projection = Projection.for_area(area) if area else Projection(0.0, 0.0)
+    incidents = incidents.reset_index(drop=True)
+    x, y = projection.points(incidents["lon"], incidents["lat"])
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    return Context(
+        incidents,
+        threat_levels,
+        actors,
+        boundaries,
+        projection,
+        x,
+        y,
+        dates=incidents["date"].to_numpy(dtype="datetime64[ns]"),
+        order=np.argsort(x, kind="stable"),
+        killed=incidents["killed"].to_numpy(dtype=float, na_value=np.nan),
+        wounded=incidents["wounded"].to_numpy(dtype=float, na_value=np.nan),
+        families=incidents["actor_family"].to_numpy(dtype=object),
+        target_sectors=incidents["target_type"].map(TARGET_SECTOR).to_numpy(dtype=object),
+    )
+
+
+def context_of(dataset) -> Context:
+    """The context of a loaded dataset (georisk.dataset.Dataset)."""
+    return context_for(
+        dataset.incidents, dataset.threat_levels, dataset.actors, dataset.boundaries, dataset.sites
+    )
 
 
 def province_of(piece_m, ctx: Context, listed: list[str]) -> list[str]:
@@ -328,7 +446,7 @@ class UnitScore:
 
 def _families_for(site_partner: str, ctx: Context, chosen: tuple[str, ...]) -> tuple[set[str], set[str]]:
     """(families whose threat level counts, families whose incidents count in full)."""
-    hostile = hostile_families(ctx.actors, site_partner)
+    hostile = set(ctx.hostile(site_partner))
     considered = set(chosen) if chosen else hostile
     return considered, hostile
 
@@ -344,37 +462,28 @@ def score_unit(
     asof: pd.Timestamp,
     params: ModelParams,
     chosen_families: tuple[str, ...] = (),
+    mask: np.ndarray | None = None,
+    memo: dict | None = None,
 ) -> UnitScore:
     considered, hostile = _families_for(site["partner_country"], ctx, chosen_families)
     provinces = province_of(piece_m, ctx, split_list(site["provinces"]))
     threat, threat_family, threat_period = max(
-        (threat_at(ctx.threat_levels, p, considered, asof) for p in provinces), default=(1, "no rating", "")
+        (threat_from(ctx.ratings.get(p, []), considered, asof) for p in provinces),
+        default=(1, "no rating", ""),
     )
-    incidents = ctx.incidents
-    x, y = ctx.incident_xy
-    past = (incidents["date"] <= asof).to_numpy()
-    distance_km = np.full(len(incidents), np.inf)
-    if len(incidents):
-        # Cheap box test first: only incidents inside the unit's buffered bounds get an exact distance.
-        minx, miny, maxx, maxy = piece_m.bounds
-        r = params.radius_km * 1000
-        box = past & (x >= minx - r) & (x <= maxx + r) & (y >= miny - r) & (y <= maxy + r)
-        if box.any():
-            distance_km[box] = shapely.distance(piece_m, shapely.points(x[box], y[box])) / 1000
-    near = past & (distance_km <= params.radius_km)
-    sub = incidents[near]
-    age = (asof - sub["date"]).dt.days.to_numpy()
-    families = sub["actor_family"].to_numpy()
+    positions, distances = ctx.near(
+        piece_m, params.radius_km * 1000, memo, (site["site_id"], unit, params.radius_km)
+    )
+    keep = ctx.in_view(positions, asof, mask)
+    near, distance_km = positions[keep], distances[keep]
+    age = (np.datetime64(asof) - ctx.dates[near]).astype("timedelta64[D]").astype(float)
+    families = ctx.families[near]
     relevance = np.where(np.isin(families, list(hostile)), 1.0, params.w_other)
-    matches = sub["target_type"].map(TARGET_SECTOR).to_numpy() == site["sector"]
-    relevance = relevance * np.where(matches, params.w_target, 1.0)
+    relevance = relevance * np.where(ctx.target_sectors[near] == site["sector"], params.w_target, 1.0)
     contributions = (
-        severity(
-            sub["killed"].to_numpy(dtype=float, na_value=np.nan),
-            sub["wounded"].to_numpy(dtype=float, na_value=np.nan),
-        )
+        severity(ctx.killed[near], ctx.wounded[near])
         * recency(age, params.half_life_days)
-        * proximity(distance_km[near], params.radius_km)
+        * proximity(distance_km, params.radius_km)
         * relevance
     )
     exposure = float(contributions.sum())
@@ -382,8 +491,8 @@ def score_unit(
     likelihood = likelihood_of(threat, x_level, params)
     l_class = likelihood_class(likelihood)
     impact = int(site["criticality"])
-    recent = sub[age <= params.half_life_days]
-    top_family = recent["actor_family"].mode().iloc[0] if len(recent) else ""
+    recent = families[age <= params.half_life_days]
+    top_family = pd.Series(recent).mode().iloc[0] if len(recent) else ""
     reason = _reason(recent, top_family, params, provinces, threat, threat_family, threat_period, asof)
     return UnitScore(
         site_id=site["site_id"],
@@ -402,7 +511,7 @@ def score_unit(
         impact=impact,
         score=l_class * impact,
         band=band_of(l_class, impact, params.cuts),
-        incidents_near=int(near.sum()),
+        incidents_near=len(near),
         incidents_recent=len(recent),
         top_family=top_family,
         reason=reason,
@@ -410,31 +519,33 @@ def score_unit(
     )
 
 
-def incidents_near(ctx: Context, geometry, radius_km: float, asof: pd.Timestamp) -> pd.DataFrame:
-    """The incidents on or before the as-of date within the radius of a site, nearest first,
-    with their distance in km."""
-    if ctx.incidents.empty:
-        return ctx.incidents.assign(distance_km=pd.Series(dtype=float))
-    x, y = ctx.incident_xy
-    distance = shapely.distance(ctx.projection.to_metric(geometry), shapely.points(x, y)) / 1000
-    keep = (distance <= radius_km) & (ctx.incidents["date"] <= pd.Timestamp(asof)).to_numpy()
-    return ctx.incidents[keep].assign(distance_km=distance[keep].round(1)).sort_values("distance_km")
+def incidents_near(
+    ctx: Context, geometry, radius_km: float, asof: pd.Timestamp, mask: np.ndarray | None = None
+) -> pd.DataFrame:
+    """The incidents in view on or before the as-of date within the radius of a site, nearest
+    first, with their distance in km."""
+    positions, distances = ctx.near(ctx.projection.to_metric(geometry), radius_km * 1000)
+    keep = ctx.in_view(positions, asof, mask)
+    near = ctx.incidents.iloc[positions[keep]]
+    return near.assign(distance_km=np.round(distances[keep], 1)).sort_values("distance_km")
 
 
-def near_any_site(ctx: Context, sites: pd.DataFrame, radius_km: float) -> np.ndarray:
-    """For each incident of the context: is it within the radius of any site?"""
-    if ctx.incidents.empty or sites.empty:
-        return np.zeros(len(ctx.incidents), dtype=bool)
-    outline = shapely.union_all([ctx.projection.to_metric(g) for g in sites.geometry])
-    x, y = ctx.incident_xy
-    return shapely.distance(outline, shapely.points(x, y)) <= radius_km * 1000
+def near_any_site(
+    ctx: Context, sites: pd.DataFrame, radius_km: float, mask: np.ndarray | None = None
+) -> np.ndarray:
+    """For each incident of the context: is it in view and within the radius of any site?"""
+    near = np.zeros(len(ctx.incidents), dtype=bool)
+    for geometry in sites.geometry:
+        positions, _ = ctx.near(ctx.projection.to_metric(geometry), radius_km * 1000)
+        near[positions] = True
+    return near if mask is None else near & mask
 
 
 def _reason(recent, top_family, params, provinces, threat, threat_family, period, asof) -> str:
     months = params.half_life_days / 30.4
     window = f"the last {months:.0f} months" if months >= 2 else f"the last {params.half_life_days:g} days"
     if len(recent):
-        count = recent["actor_family"].eq(top_family).sum()
+        count = int((recent == top_family).sum())
         lead = f"{len(recent)} incident(s) within {params.radius_km:g} km in {window}"
         if top_family and top_family != "unknown":
             lead += f" ({count} by {top_family})"
@@ -453,10 +564,13 @@ def score_sites(
     asof: dt.date | pd.Timestamp,
     params: ModelParams = DEFAULTS,
     chosen_families: tuple[str, ...] = (),
+    mask: np.ndarray | None = None,
+    memo: dict | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score every site at the as-of date: (one row per site, one row per scoring unit).
 
-    A site's row is its worst unit (highest score, then likelihood, then exposure).
+    A site's row is its worst unit (highest score, then likelihood, then exposure). Pass the same
+    `memo` (a dict) to score the same sites at several dates: the spatial search is done once.
     """
     asof = pd.Timestamp(asof)
     units: list[UnitScore] = []
@@ -476,6 +590,8 @@ def score_sites(
                     asof,
                     params,
                     chosen_families,
+                    mask,
+                    memo,
                 )
             )
     unit_frame = pd.DataFrame([asdict(u) for u in units]) if units else _empty_units()

@@ -33,6 +33,9 @@ ATTACK_TYPES = (
     "kidnapping",
     "infrastructure sabotage",
     "rocket attack",
+    # Imported feeds do not always say: "other" is a known kind outside this list.
+    "other",
+    "unknown",
 )
 TARGET_TYPES = (
     "military",
@@ -46,6 +49,8 @@ TARGET_TYPES = (
     "education",
     "health workers",
     "media",
+    "other",
+    "unknown",
 )
 INTENT = ("high", "moderate", "low", "none", "unknown")
 CAPABILITY = ("high", "moderate", "low")
@@ -390,11 +395,32 @@ BOUNDARIES = TableSpec(
     id_column="code",
     geometry=True,
     description="Admin-1 areas (provinces) of the country, simplified.",
-    optional_columns=("notes",),
+    optional_columns=("aliases", "notes"),
     schema=_schema(
         {
             "code": identifier(),
             "name": pa.Column(str, unique=True, coerce=True),
+            "aliases": text(required=False),
+            **provenance(),
+        }
+    ),
+)
+
+ALIAS_MATCH = ("exact", "word", "contains")
+
+ACTOR_ALIASES = TableSpec(
+    name="actor_aliases",
+    filename="actor_aliases.csv",
+    id_column="alias",
+    description="How group names in imported feeds map to actor families (editable).",
+    optional_columns=("notes",),
+    schema=_schema(
+        {
+            "alias": pa.Column(
+                str, pa.Check(_not_blank, error="required text is blank"), unique=True, coerce=True
+            ),
+            "match": vocab(ALIAS_MATCH),
+            "family": text(),
             **provenance(),
         }
     ),
@@ -404,6 +430,7 @@ BOUNDARIES = TableSpec(
 TABLES: tuple[TableSpec, ...] = (
     BOUNDARIES,
     ACTORS,
+    ACTOR_ALIASES,
     THREAT_SCALE,
     ESTIMATIVE_SCALE,
     SITES,

@@ -14,6 +14,34 @@ import shapely
 from georisk.schema import ATTACK_TYPES, TARGET_TYPES
 
 SPREAD_DEG = 0.15
+# How an ACLED export would name each family's groups (and the state forces and civilians hit).
+ACLED_ACTORS = {
+    "TTP": "TTP: Tehreek-i-Taliban Pakistan",
+    "Jamaat-ul-Ahrar": "Jamaat-ul-Ahrar",
+    "Lashkar-e-Jhangvi": "LeJ: Lashkar-e-Jhangvi",
+    "IS-Khorasan": "Islamic State (Pakistan)",
+    "Baloch separatists": "BLA: Balochistan Liberation Army",
+    "Sindhi separatists": "SRA: Sindhudesh Revolutionary Army",
+    "Lashkar-e-Islam": "Lashkar-e-Islam",
+    "Al-Qaeda affiliates": "AQIS: Al-Qaeda in the Indian Subcontinent",
+    "Other groups": "Jaish-ul-Islam",
+    "unknown": "Unidentified Armed Group (Pakistan)",
+}
+ACLED_SUB_EVENTS = {
+    "bombing": ("Explosions/Remote violence", "Remote explosive/landmine/IED"),
+    "suicide bombing": ("Explosions/Remote violence", "Suicide bomb"),
+    "armed assault": ("Violence against civilians", "Attack"),
+    "targeted killing": ("Violence against civilians", "Attack"),
+    "kidnapping": ("Violence against civilians", "Abduction/forced disappearance"),
+    "infrastructure sabotage": ("Explosions/Remote violence", "Remote explosive/landmine/IED"),
+    "rocket attack": ("Explosions/Remote violence", "Shelling/artillery/missile attack"),
+    "other": ("Battles", "Armed clash"),
+    "unknown": ("Battles", "Armed clash"),
+}
+ACLED_TARGETS = {
+    "police": "Police Forces of Pakistan (2013-2018)",
+    "military": "Military Forces of Pakistan (2013-2018)",
+}
 
 
 def incidents(
@@ -67,5 +95,53 @@ def incidents(
             "source": "synthetic (georisk.synthetic)",
             "confidence": "reported",
             "notes": None,
+        }
+    )
+
+
+def to_acled(frame: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """The same incidents as an ACLED export would list them (its documented columns), with a
+    few protests mixed in as real exports have, which an import must leave out."""
+    rng = np.random.default_rng(seed)
+    n = len(frame)
+    kinds = frame["attack_type"].map(ACLED_SUB_EVENTS)
+    event_type = kinds.str[0].to_numpy(dtype=object).copy()
+    sub_event = kinds.str[1].to_numpy(dtype=object).copy()
+    protest = rng.random(n) < 0.05
+    event_type[protest] = "Protests"
+    sub_event[protest] = "Peaceful protest"
+    actor1 = (
+        frame["actor_family"]
+        .map(ACLED_ACTORS)
+        .fillna("Unidentified Armed Group (Pakistan)")
+        .to_numpy(dtype=object)
+        .copy()
+    )
+    actor1[protest] = "Protesters (Pakistan)"
+    actor2 = frame["target_type"].map(ACLED_TARGETS).fillna("Civilians (Pakistan)")
+    return pd.DataFrame(
+        {
+            "event_id_cnty": [f"PAK{i}" for i in range(1, n + 1)],
+            "event_date": frame["date"].dt.strftime("%d %B %Y").str.lstrip("0"),
+            "year": frame["date"].dt.year,
+            "time_precision": 1,
+            "disorder_type": np.where(protest, "Demonstrations", "Political violence"),
+            "event_type": event_type,
+            "sub_event_type": sub_event,
+            "actor1": actor1,
+            "assoc_actor_1": "",
+            "inter1": 2,
+            "actor2": actor2,
+            "admin1": frame["province"],
+            "admin2": frame["district"],
+            "admin3": "",
+            "location": frame["location"],
+            "latitude": frame["lat"],
+            "longitude": frame["lon"],
+            "geo_precision": 1,
+            "source": "Synthetic (georisk)",
+            "notes": "Synthetic event for tests and benchmarks.",
+            "fatalities": frame["killed"].fillna(0),
+            "timestamp": 1_700_000_000,
         }
     )

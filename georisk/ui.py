@@ -12,6 +12,7 @@ seeded from it, and after they are drawn the view is written back to the URL on 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 import tempfile
 import urllib.parse
@@ -75,6 +76,22 @@ def load() -> Dataset:
     return _load(str(data_dir), _stamp(data_dir))
 
 
+@st.cache_resource
+def _choices(data_dir: str, stamp: tuple) -> flt.Choices:
+    return flt.choices_for(_load(data_dir, stamp))
+
+
+@st.cache_resource(show_spinner="Indexing the incidents…")
+def _context(data_dir: str, stamp: tuple) -> risk.Context:
+    # One spatial index per dataset, shared by every session (read-only).
+    return risk.context_of(_load(data_dir, stamp))
+
+
+def context(dataset: Dataset) -> risk.Context:
+    """The risk model's context for the loaded dataset: its incidents projected and indexed."""
+    return _context(str(dataset.data_dir), _stamp(dataset.data_dir))
+
+
 # What a page works with (see georisk.view).
 Frame = View
 
@@ -96,7 +113,7 @@ def page_frame(title: str) -> Frame:
     st.set_page_config(page_title=f"{title} · Geopolitical risk", page_icon="🛰️", layout="wide")
     navigation = st.sidebar.container()
     dataset = load()
-    choices = flt.choices_for(dataset)
+    choices = _choices(str(dataset.data_dir), _stamp(dataset.data_dir))
     if VIEW not in st.session_state:
         _read_url(dataset, choices)
     filters = _sidebar(choices)
@@ -107,7 +124,7 @@ def page_frame(title: str) -> Frame:
     frame = View.of(dataset, filters, choices)
     with st.sidebar:
         st.caption(
-            f"In view: {len(frame.events)} events · {len(frame.incidents)} incidents · "
+            f"In view: {len(frame.events)} events · {frame.incident_count:,} incidents · "
             f"{len(frame.sites)} sites"
         )
     _share_control(frame)
@@ -514,7 +531,9 @@ def site_panel(frame: Frame, site_id: str, scores: pd.DataFrame, units: pd.DataF
                 config={"displayModeBar": False},
                 alt=f"Risk band of each segment along {row['name']}",
             )
-        near = risk.incidents_near(ctx, site.geometry, params.radius_km, pd.Timestamp(frame.filters.asof))
+        near = risk.incidents_near(
+            ctx, site.geometry, params.radius_km, pd.Timestamp(frame.filters.asof), frame.incident_mask
+        )
         st.markdown(f"**Incidents within {params.radius_km:g} km** ({len(near)})")
         st.dataframe(
             near[
@@ -702,7 +721,7 @@ def briefing_buttons(frame: Frame, model: risk.ModelParams, since: dt.date) -> N
     link = share_link(frame.filters, frame.choices)
 
     def document() -> briefing.Briefing:
-        return briefing.build(overview.summarise(frame, model, since), link)
+        return briefing.build(overview.summarise(frame, model, context(frame.dataset), since), link)
 
     def pdf_bytes() -> bytes:
         with tempfile.TemporaryDirectory() as tmp:
@@ -732,3 +751,106 @@ def briefing_buttons(frame: Frame, model: risk.ModelParams, since: dt.date) -> N
         icon=":material/description:",
         on_click="ignore",
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Importing a feed from the Data page
+
+IMPORT = "import.checked"
+READ_ONLY_ENV = "GEORISK_READ_ONLY"
+EXAMPLE_MAPPINGS = Path(__file__).resolve().parent.parent / "examples" / "mappings"
+
+
+def imports_allowed() -> bool:
+    """A hosted instance for viewers sets GEORISK_READ_ONLY=1: nobody can then change its data."""
+    return os.environ.get(READ_ONLY_ENV, "").strip().lower() not in ("1", "true", "yes")
+
+
+def import_panel(dataset: Dataset) -> None:
+    """Check an incident feed, see its report, then (and only then) use it; undo by restoring."""
+    from georisk import feeds
+    from georisk.feeds.core import PARQUET, write
+    from georisk.feeds.reading import FeedError
+
+    if not imports_allowed():
+        st.info(f"This instance is read-only ({READ_ONLY_ENV} is set): feeds are imported by its operator.")
+        return
+    kind = st.radio(
+        "Kind of feed",
+        ["acled", "gtd", "csv"],
+        horizontal=True,
+        key="import.kind",
+        format_func={
+            "acled": "ACLED export",
+            "gtd": "Global Terrorism Database",
+            "csv": "Other CSV, with a mapping",
+        }.get,
+    )
+    upload = st.file_uploader("Feed file", type=["csv", "txt", "xlsx"], key="import.file")
+    mapping_text = None
+    if kind == "csv":
+        examples = sorted(p.name for p in EXAMPLE_MAPPINGS.glob("*.toml"))
+        mapping_upload = st.file_uploader("Mapping file (TOML)", type=["toml"], key="import.mapping")
+        example = st.selectbox("…or an example mapping", examples, index=None, key="import.example")
+        if mapping_upload is not None:
+            mapping_text = mapping_upload.getvalue().decode("utf-8", errors="replace")
+        elif example:
+            mapping_text = (EXAMPLE_MAPPINGS / example).read_text(encoding="utf-8")
+    if upload is not None and st.button("Check the feed", key="import.check", icon=":material/fact_check:"):
+        try:
+            context = feeds.context_for(dataset.data_dir)
+            incidents, report = feeds.run(kind, upload.getvalue(), upload.name, context, mapping_text)
+            st.session_state[IMPORT] = (incidents, report)
+        except (FeedError, UnicodeDecodeError, LookupError) as err:
+            st.session_state[IMPORT] = None
+            st.error(f"{upload.name} cannot be imported: {err}")
+    checked = st.session_state.get(IMPORT)
+    if checked:
+        incidents, report = checked
+        import_report(report)
+        st.warning(
+            f"Using this feed replaces the incidents every page shows ({len(incidents):,} rows) for "
+            "everyone using this instance. The current ones are kept and can be restored."
+        )
+        if st.button("Use this feed", key="import.use", type="primary", icon=":material/check:"):
+            write(dataset.data_dir, incidents, report)
+            st.session_state[IMPORT] = None
+            st.rerun()
+    previous = dataset.data_dir / "incidents.previous.parquet"
+    current = dataset.data_dir / PARQUET
+    columns = st.columns(2)
+    if previous.exists() and columns[0].button("Restore the previous import", key="import.restore"):
+        swap = dataset.data_dir / "incidents.swap.parquet"
+        current.replace(swap) if current.exists() else None
+        previous.replace(current)
+        if swap.exists():
+            swap.replace(previous)
+        st.rerun()
+    if current.exists() and columns[1].button("Go back to the curated incidents.csv", key="import.curated"):
+        current.replace(previous)
+        st.rerun()
+
+
+def import_report(report) -> None:
+    st.markdown(
+        f"**{escape_markdown(report.file)}** ({report.kind}, read as {report.encoding}): `{report.summary()}`"
+    )
+    st.caption(
+        f"Kept without usable coordinates at their province: {report.relocated}. Province taken from "
+        f"the coordinates: {report.province_filled} missing, {report.province_corrected} contradicting."
+    )
+    if report.unknown_actors:
+        st.markdown(
+            "Group names the alias table does not know (imported as `unknown`; teach them in "
+            "`actor_aliases.csv`):"
+        )
+        st.dataframe(
+            pd.DataFrame(list(report.unknown_actors.items()), columns=["name", "rows"]), hide_index=True
+        )
+    for field_name, values in report.other_values.items():
+        st.markdown(f"Words for {field_name} outside the vocabulary (imported as `other`):")
+        st.dataframe(pd.DataFrame(list(values.items()), columns=["word", "rows"]), hide_index=True)
+    frame = report.issues_frame()
+    if not frame.empty:
+        st.markdown("Rows not imported as they came, each with its reason:")
+        st.dataframe(frame, hide_index=True)

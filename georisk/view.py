@@ -7,7 +7,9 @@ from the command line holds exactly what the page shows for the same link.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
+import numpy as np
 import pandas as pd
 
 from georisk import filters as flt
@@ -20,23 +22,35 @@ class View:
     filters: flt.Filters
     choices: flt.Choices
     events: pd.DataFrame
-    incidents: pd.DataFrame
     sites: pd.DataFrame
     indicators: pd.DataFrame
+    # Which of the dataset's incidents are in view (positional), and which would be without the
+    # period filter (still nothing after the as-of date): what fixed-window trends count.
+    incident_mask: np.ndarray
+    trend_mask: np.ndarray
 
     @classmethod
     def of(cls, dataset: Dataset, filters: flt.Filters, choices: flt.Choices | None = None) -> View:
+        incident_mask = flt.mask(dataset.incidents, "incidents", filters)
         return cls(
             dataset=dataset,
             filters=filters,
             choices=choices or flt.choices_for(dataset),
             events=flt.apply(dataset.events, "events", filters),
-            incidents=flt.apply(dataset.incidents, "incidents", filters),
             sites=flt.apply(dataset.sites, "sites", filters),
             indicators=flt.apply(dataset.indicators, "indicators", filters),
+            incident_mask=incident_mask,
+            trend_mask=flt.mask(dataset.incidents, "incidents", replace(filters, start=None, end=None)),
         )
 
+    @cached_property
+    def incidents(self) -> pd.DataFrame:
+        """The incidents in view (made when a page needs the rows, not just their count)."""
+        return self.dataset.incidents[self.incident_mask]
+
+    @cached_property
+    def incident_count(self) -> int:
+        return int(self.incident_mask.sum())
+
     def incidents_any_period(self) -> pd.DataFrame:
-        """The incidents in view but for the period filter (still nothing after the as-of date):
-        what fixed-window comparisons and trends count."""
-        return flt.apply(self.dataset.incidents, "incidents", replace(self.filters, start=None, end=None))
+        return self.dataset.incidents[self.trend_mask]

@@ -33,7 +33,7 @@ st.plotly_chart(
     alt="Timeline of events and incidents in lanes, with incidents per month beneath",
 )
 
-if selected:
+if selected and selected[0] in ("event", "incident"):
     kind, item = selected
     table = (
         frame.events.set_index("event_id") if kind == "event" else frame.incidents.set_index("incident_id")

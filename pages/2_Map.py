@@ -15,10 +15,8 @@ st.title("Map")
 layers = ui.layer_picker(mapping.LAYER_LABELS, mapping.DEFAULT_LAYERS)
 ui.quarter_control(frame)
 
-ctx = risk.context_for(
-    frame.incidents, dataset.threat_levels, dataset.actors, dataset.boundaries, frame.sites
-)
-scores, units = risk.score_sites(frame.sites, ctx, asof, params, filters.actors)
+ctx = ui.context(dataset)
+scores, units = risk.score_sites(frame.sites, ctx, asof, params, filters.actors, frame.incident_mask)
 site = ui.selected_site()
 figure, notes = mapping.map_figure(
     layers=layers,
@@ -34,6 +32,7 @@ figure, notes = mapping.map_figure(
     projection=ctx.projection,
     radius_km=params.radius_km,
     selected=site,
+    xy=(ctx.x[frame.incident_mask], ctx.y[frame.incident_mask]),
 )
 for note in notes:
     st.info(note, icon=":material/hexagon:")

@@ -61,14 +61,16 @@ st.markdown(
 st.subheader("Cooperation against threat", anchor=False)
 partner = dataset.scenario.get("partner_country")
 partner_sites = frame.sites[frame.sites["partner_country"] == partner] if partner else frame.sites
-ctx = risk.context_for(
-    frame.incidents_any_period(), dataset.threat_levels, dataset.actors, dataset.boundaries, partner_sites
-)
+ctx = ui.context(dataset)
 years = list(composite["year"])
 incident_years = dataset.incidents["date"].dt.year
 covered = (int(incident_years.min()), int(incident_years.max())) if len(incident_years) else (0, -1)
-near = cooperation.incidents_near_by_year(ctx, partner_sites, params.radius_km, years, covered)
-risk_years = cooperation.risk_by_year(partner_sites, ctx, params, years, covered, filters.actors)
+near = cooperation.incidents_near_by_year(
+    ctx, partner_sites, params.radius_km, years, covered, frame.trend_mask
+)
+risk_years = cooperation.risk_by_year(
+    partner_sites, ctx, params, years, covered, filters.actors, frame.trend_mask
+)
 st.plotly_chart(
     cooperation.against_threat(composite, near, risk_years, params.radius_km),
     config={"displayModeBar": False},

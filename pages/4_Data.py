@@ -1,5 +1,7 @@
 """The data behind the dashboard: where each file comes from, and what was wrong with it."""
 
+import json
+
 import streamlit as st
 
 from georisk import ui
@@ -19,6 +21,16 @@ st.dataframe(
     },
 )
 
+last_import = dataset.data_dir / "import_report.json"
+if (dataset.data_dir / "incidents.parquet").exists() and last_import.exists():
+    report = json.loads(last_import.read_text(encoding="utf-8"))
+    st.info(
+        f"Incidents come from an imported {report.get('kind', '')} feed, {report.get('file', '')}, "
+        f"imported {report.get('created', '')}: {report.get('summary', '')}. The rows it could not import "
+        "as they came are listed in import_rows.csv in the data folder.",
+        icon=":material/upload_file:",
+    )
+
 st.subheader("Validation")
 problems = dataset.problems_frame()
 if problems.empty:
@@ -36,3 +48,11 @@ st.markdown(
     "`GEORISK_DATA=/path/to/folder streamlit run dashboard.py`, and check it first with "
     "`python -m georisk validate /path/to/folder`."
 )
+
+st.subheader("Import an incident feed", anchor=False)
+st.caption(
+    "ACLED exports, Global Terrorism Database files (CSV or Excel) or any CSV with a mapping file. The feed "
+    "is checked first and every row accounted for; nothing changes until you choose to use it. The same "
+    "from the command line: `python -m georisk import acled|gtd|csv FILE [--mapping M] --out DATA_DIR`."
+)
+ui.import_panel(dataset)

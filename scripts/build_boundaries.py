@@ -43,6 +43,19 @@ PROVINCES = {
     "PK.SD": ("PK-SD", "Sindh"),
     "PK.NW": ("PK-KP", "Khyber Pakhtunkhwa"),
 }
+# Other ways feeds and reports write each name (ACLED, GTD, Pakistan Body Count, press), so that
+# an importer can recognise them.
+ALIASES = {
+    "Balochistan": "Baluchistan;Baluchestan;Balochistan Province",
+    "Azad Jammu and Kashmir": "Azad Kashmir;AJK;AJ&K;Azad Jammu & Kashmir",
+    "Islamabad Capital Territory": "Islamabad;ICT;Capital;Federal Capital;F.C.T.;Federal Capital Territory",
+    "Gilgit-Baltistan": "Northern Areas;GB;Gilgit Baltistan",
+    "FATA": "Federally Administered Tribal Areas;Fata;Tribal Areas;F.A.T.A.",
+    "Punjab": "Punjab Province",
+    "Sindh": "Sind;Sindh Province",
+    "Khyber Pakhtunkhwa": "KPK;KP;NWFP;N.W.F.P.;North-West Frontier Province;North West Frontier Province;"
+    "Khyber Pakhtoonkhwa;Khyber-Pakhtunkhwa",
+}
 # Degrees; about 1 km, invisible at the map's country-wide zoom.
 TOLERANCE = 0.01
 DECIMALS = 4
@@ -76,7 +89,13 @@ def build(features: list[dict]) -> dict:
         out.append(
             {
                 "type": "Feature",
-                "properties": {"code": code, "name": name, "source": SOURCE, "confidence": "confirmed"},
+                "properties": {
+                    "code": code,
+                    "name": name,
+                    "aliases": ALIASES.get(name, ""),
+                    "source": SOURCE,
+                    "confidence": "confirmed",
+                },
                 "geometry": mapping(geometry),
             }
         )

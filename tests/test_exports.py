@@ -23,6 +23,7 @@ from tests.conftest import DATA, ROOT, require_chromium
 
 DATASET = load_dataset(DATA)
 CHOICES = flt.choices_for(DATASET)
+CONTEXT = risk.context_of(DATASET)
 
 
 def view(**changes) -> View:
@@ -75,7 +76,7 @@ def test_formula_cells_are_neutralised_and_numbers_kept():
 
 def test_sites_geojson_reads_back_with_scores_and_metadata():
     v = view(sectors=("energy",))
-    summary = overview.summarise(v, risk.DEFAULTS)
+    summary = overview.summarise(v, risk.DEFAULTS, CONTEXT)
     data = export.sites_geojson(summary.scores, v.sites, export.metadata(v, risk.DEFAULTS, "sites", 4))
     document = json.loads(data)
     assert document["metadata"]["filters"]["sector"] == ["energy"]
@@ -90,7 +91,7 @@ def test_sites_geojson_reads_back_with_scores_and_metadata():
 @pytest.fixture(scope="module")
 def one_page(tmp_path_factory) -> tuple[Path, overview.Summary, float]:
     chromium = require_chromium()
-    summary = overview.summarise(view(), risk.DEFAULTS)
+    summary = overview.summarise(view(), risk.DEFAULTS, CONTEXT)
     out = tmp_path_factory.mktemp("brief") / "brief.pdf"
     _, seconds = briefing.pdf(
         briefing.build(summary, "https://example.org/?asof=2016-12-15").html, out, chromium
@@ -112,7 +113,7 @@ def test_briefing_pdf_is_one_page_with_headline_sites_and_model(one_page):
 
 
 def test_briefing_html_fetches_nothing_and_escapes_data():
-    summary = overview.summarise(view(), risk.DEFAULTS)
+    summary = overview.summarise(view(), risk.DEFAULTS, CONTEXT)
     hostile = summary.scores.copy()
     hostile.loc[0, "name"] = "<script>alert(1)</script>"
     html = briefing.build(overview.Summary(**{**summary.__dict__, "scores": hostile})).html

@@ -74,12 +74,12 @@ BOUNDARIES = gpd.GeoDataFrame({"name": ["Testland"]}, geometry=[box(65, 25, 75, 
 
 
 def context(rows: list[dict], threat: pd.DataFrame | None = None) -> risk.Context:
-    return risk.Context(
-        incidents_frame(rows).reset_index(drop=True),
+    return risk.context_for(
+        incidents_frame(rows),
         levels() if threat is None else threat,
         ACTORS,
         BOUNDARIES,
-        risk.Projection(SITE_LON, SITE_LAT),
+        projection=risk.Projection(SITE_LON, SITE_LAT),
     )
 
 
@@ -264,10 +264,7 @@ def test_split_line_pieces_cover_the_line():
 
 def test_bundled_scenario_ranking_is_stable():
     dataset = load_dataset(DATA)
-    ctx = risk.context_for(
-        dataset.incidents, dataset.threat_levels, dataset.actors, dataset.boundaries, dataset.sites
-    )
-    scores, units = risk.score_sites(dataset.sites, ctx, "2016-12-15")
+    scores, units = risk.score_sites(dataset.sites, risk.context_of(dataset), "2016-12-15")
     assert list(scores["site_id"])[0] == "nsgp"
     assert set(scores["band"]) <= set(risk.BANDS)
     assert (scores["model_version"] == risk.MODEL_VERSION).all() and (scores["asof"] == "2016-12-15").all()

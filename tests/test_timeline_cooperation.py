@@ -134,3 +134,12 @@ def test_cooperation_page_with_seeded_weights(app_env):
     spec = json.loads(narrow.get("plotly_chart")[0].proto.spec)
     titles = [a["text"] for a in spec["layout"]["annotations"]]
     assert all("trade" in t.lower() or "export" in t.lower() or "import" in t.lower() for t in titles)
+
+
+def test_a_large_feed_is_drawn_month_by_month():
+    rows = timeline.lanes(DATASET.events, DATASET.incidents, max_points=10)
+    months = rows[rows["kind"] == "month"]
+    assert len(months) < len(DATASET.incidents)
+    assert not (rows["kind"] == "incident").any()
+    counts = timeline.monthly(DATASET.incidents)
+    assert len(months) == len(counts), "one marker per family and month"

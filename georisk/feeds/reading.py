@@ -1,0 +1,108 @@
+"""Reading a feed's bytes into a table of text cells, whatever the format and encoding."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pandas as pd
+
+from georisk.feeds.core import decode
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+
+
+class FeedError(ValueError):
+    """A feed that cannot be imported at all: the message says why, to the person who can fix it."""
+
+
+def sniff(data: bytes) -> str:
+    """What the bytes are, by their content rather than their name: xlsx, xls, or text."""
+    if data.startswith(ZIP_MAGIC):
+        return "xlsx"
+    if data.startswith(OLE_MAGIC):
+        return "xls"
+    if b"\x00" in data[:4096]:
+        return "binary"
+    return "text"
+
+
+def read_table(
+    data: bytes, name: str, encoding: str = "auto"
+) -> tuple[pd.DataFrame, str, list[tuple[int, str]]]:
+    """(cells as text indexed by file row number with the header as row 1, encoding used,
+    ragged rows as (row number, reason)). Excel files are read by their first sheet."""
+    kind = sniff(data)
+    if kind == "xlsx":
+        frame = pd.read_excel(io.BytesIO(data), dtype=str, engine="openpyxl")
+        frame.index = frame.index + 2
+        return frame, "xlsx", []
+    if kind != "text":
+        raise FeedError(f"{name} is not a CSV or Excel file (its content is {kind}), whatever its name says")
+    text, used = decode(data, encoding)
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, on_bad_lines="error")
+        frame.index = frame.index + 2
+        return frame, used, []
+    except pd.errors.ParserError:
+        pass
+    # Some rows have the wrong number of fields: read record by record to name each one.
+    records = list(csv.reader(io.StringIO(text, newline="")))
+    header, good, numbers, ragged = records[0], [], [], []
+    for number, record in enumerate(records[1:], start=2):
+        if len(record) == len(header):
+            good.append(record)
+            numbers.append(number)
+        elif any(cell.strip() for cell in record):
+            ragged.append((number, f"has {len(record)} fields, the header has {len(header)}"))
+    return pd.DataFrame(good, columns=header, index=numbers, dtype=object), used, ragged
+
+
+def require(frame: pd.DataFrame, columns: tuple[str, ...], name: str, what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise FeedError(f"{name} does not look like {what}: it lacks the column(s) {', '.join(missing)}")
+
+
+def frame_for(rows: pd.DataFrame, ragged: list[tuple[int, str]]) -> pd.DataFrame:
+    """The reader's rows plus one refused row per ragged line, in file order."""
+    if not ragged:
+        return rows
+    extra = pd.DataFrame(
+        {"_reject": [reason for _, reason in ragged], "_reject_column": None, "_reject_value": None},
+        index=[number for number, _ in ragged],
+    )
+    return pd.concat([rows, extra]).sort_index()
+
+
+def refuse(
+    rows: pd.DataFrame, mask: pd.Series, column: str, reason: pd.Series | str, value: pd.Series
+) -> None:
+    """Mark rows the format says are not militant incidents (in place; the first reason stays)."""
+    mask = mask & rows["_reject"].isna()
+    rows.loc[mask, "_reject"] = reason[mask] if isinstance(reason, pd.Series) else reason
+    rows.loc[mask, "_reject_column"] = column
+    rows.loc[mask, "_reject_value"] = value[mask]
+
+
+def empty_rows(index) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "_reject": pd.Series(None, index=index, dtype=object),
+            "_reject_column": pd.Series(None, index=index, dtype=object),
+            "_reject_value": pd.Series(None, index=index, dtype=object),
+        }
+    )
+
+
+def dates(text: pd.Series, formats: tuple[str, ...]) -> pd.Series:
+    """Dates parsed with the first format that fits each cell; NaT where none does."""
+    text = text.astype("string").str.strip()
+    result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    for fmt in formats:
+        todo = result.isna() & text.notna()
+        if not todo.any():
+            break
+        result[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+    return result
