@@ -10,10 +10,10 @@ frame = ui.page_frame("Overview")
 params = ui.model_settings()
 dataset, filters = frame.dataset, frame.filters
 since = ui.since_value(overview.since_default(filters.asof, frame.choices.first_date), frame)
-summary = overview.summarise(frame, params, ui.context(dataset), since)
+summary = ui.summary(frame, params, since)
 head, scores = summary.headline, summary.scores
 
-st.title(dataset.scenario.get("title", "Risk overview"))
+st.title(escape_markdown(dataset.scenario.get("title", "Risk overview")))
 with st.container(border=True):
     if head.band:
         st.markdown(f"### Portfolio risk {ui.band_badge(head.band)}")

@@ -166,21 +166,7 @@ def small_multiples(table: pd.DataFrame, names: dict[str, str], units: dict[str,
             row=r,
             col=c,
         )
-        missing = values[values.isna()]
-        fig.add_trace(
-            go.Scatter(
-                x=missing.index,
-                y=[0] * len(missing),
-                mode="text",
-                text=["n/a"] * len(missing),
-                textfont={"size": 9, "color": "#8a8a8a"},
-                textposition="top center",
-                hovertemplate="%{x}: no figure found<extra></extra>",
-                showlegend=False,
-            ),
-            row=r,
-            col=c,
-        )
+        fig.add_trace(_missing_years(values, "n/a", 9), row=r, col=c)
     fig.update_layout(
         height=230 * rows,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
@@ -190,6 +176,21 @@ def small_multiples(table: pd.DataFrame, names: dict[str, str], units: dict[str,
     fig.update_annotations(font={"size": 12})
     fig.update_xaxes(dtick=2, tickfont={"size": 10})
     return fig
+
+
+def _missing_years(values: pd.Series, label: str, size: int) -> go.Scatter:
+    """A mark on the axis for each year with no figure: a missing year is shown, never drawn as 0."""
+    missing = values[values.isna()]
+    return go.Scatter(
+        x=missing.index,
+        y=[0] * len(missing),
+        mode="text",
+        text=[label] * len(missing),
+        textfont={"size": size, "color": "#8a8a8a"},
+        textposition="top center",
+        hovertemplate="%{x}: no figure found<extra></extra>",
+        showlegend=False,
+    )
 
 
 def indicator_figure(
@@ -205,19 +206,7 @@ def indicator_figure(
             hovertemplate="%{x}: %{y:,.4~g} " + plain(unit) + "<extra></extra>",
         )
     )
-    missing = values[values.isna()]
-    fig.add_trace(
-        go.Scatter(
-            x=missing.index,
-            y=[0] * len(missing),
-            mode="text",
-            text=["no data"] * len(missing),
-            textfont={"size": 10, "color": "#8a8a8a"},
-            textposition="top center",
-            hovertemplate="%{x}: no figure found<extra></extra>",
-            showlegend=False,
-        )
-    )
+    fig.add_trace(_missing_years(values, "no data", 10))
     for event in milestones(events).itertuples():
         x = event.date.year + (event.date.day_of_year - 1) / 366 - 0.5
         fig.add_vline(x=x, line={"width": 1, "dash": "dot", "color": "#b15928"})

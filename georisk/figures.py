@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from georisk import risk
+from georisk.text import plain
 
 FONT = "Source Sans, sans-serif"
 
@@ -70,9 +71,9 @@ def risk_matrix(
                 ys.append(likelihood + dy)
                 # Neighbours in one cell label above and below in turn, so labels do not collide.
                 positions.append("top center" if k % 2 == 0 else "bottom center")
-                names.append(short_name(site.name))
+                names.append(plain(short_name(site.name)))
                 ids.append(site.site_id)
-                hovers.append(f"{site.name}<br>{site.band}: likelihood {likelihood} × impact {impact}")
+                hovers.append(f"{plain(site.name)}<br>{site.band}: likelihood {likelihood} × impact {impact}")
                 sizes.append(18 if site.site_id == selected else 12)
         fig.add_trace(
             go.Scatter(

@@ -36,6 +36,8 @@ class Table:
     problems: list[Problem] = field(default_factory=list)
     # The file the rows came from (an imported Parquet file stands in for its CSV).
     file: str = ""
+    # The rows left out, as read: their ids tell a reference to a rejected row from a typo.
+    dropped: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         self.file = self.file or self.spec.filename
@@ -91,11 +93,12 @@ def read_csv_records(path: Path, spec: TableSpec) -> tuple[pd.DataFrame | None, 
     for column in header:
         if column not in spec.columns:
             problems.append(Problem(name, None, column, "unknown column, ignored", severity=WARNING))
-    rows, numbers = [], []
+    rows, numbers, ragged = [], [], {}
     for number, record in enumerate(records[1:], start=2):
         if not any(cell.strip() for cell in record):
             continue  # blank lines carry nothing to lose
         if len(record) != len(header):
+            ragged[number] = (record + [""] * len(header))[: len(header)]
             problems.append(
                 Problem(
                     name,
@@ -108,12 +111,27 @@ def read_csv_records(path: Path, spec: TableSpec) -> tuple[pd.DataFrame | None, 
             continue
         rows.append(record)
         numbers.append(number)
-    frame = pd.DataFrame(rows, columns=header, index=pd.Index(numbers, name="row"), dtype=object)
-    frame = frame[[c for c in header if c in spec.columns]]
+    if len(records) == 1:
+        problems.append(Problem(name, None, None, "the file has a header but no rows", severity=WARNING))
+    frame = _to_columns(
+        pd.DataFrame(rows, columns=header, index=pd.Index(numbers, name="row"), dtype=object), spec
+    )
+    # Ragged rows are left out, but their cells are kept as read (their ids may be referred to).
+    frame.attrs["ragged"] = _to_columns(
+        pd.DataFrame(
+            list(ragged.values()), columns=header, index=pd.Index(list(ragged), name="row"), dtype=object
+        ),
+        spec,
+    )
+    return frame, problems
+
+
+def _to_columns(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
+    frame = frame[[c for c in frame.columns if c in spec.columns]]
     for column in spec.columns:
         if column not in frame.columns:
             frame[column] = None
-    return _blank_to_missing(frame[spec.columns]), problems
+    return _blank_to_missing(frame[spec.columns])
 
 
 def _blank_to_missing(frame: pd.DataFrame) -> pd.DataFrame:
@@ -204,8 +222,10 @@ def load_csv_table(path: Path, spec: TableSpec) -> Table:
         return Table(spec, empty_frame(spec), [Problem(path.name, None, None, f"unreadable: {err}")])
     if frame is None:
         return Table(spec, empty_frame(spec), problems)
+    ragged = frame.attrs.pop("ragged")  # a frame in attrs would break every later concat
+    raw = pd.concat([frame, ragged]) if len(ragged) else frame
     frame, row_problems = validate_rows(frame, spec, path.name)
-    return Table(spec, _parse_dates(frame, spec), problems + row_problems)
+    return Table(spec, _parse_dates(frame, spec), problems + row_problems, dropped=_dropped(raw, frame))
 
 
 def _geometry_problem(geometry: shapely.Geometry) -> str | None:
@@ -245,21 +265,23 @@ def read_geojson_features(path: Path, spec: TableSpec) -> tuple[pd.DataFrame | N
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
             problems.append(Problem(name, number, None, "not a GeoJSON Feature"))
             continue
+        properties = feature.get("properties") or {}
+        unknown.update(k for k in properties if k not in spec.columns)
+        # A feature with a bad geometry keeps its properties, with no geometry: the loader
+        # leaves it out but knows its id, so that references to it are told apart from typos.
+        geometry = None
         raw = feature.get("geometry")
         if not raw:
             problems.append(Problem(name, number, "geometry", "feature without geometry"))
-            continue
-        try:
-            geometry = shape(raw)
-        except Exception as err:  # shapely raises several types for malformed input
-            problems.append(Problem(name, number, "geometry", f"unreadable geometry: {err}"))
-            continue
-        reason = _geometry_problem(geometry)
-        if reason:
-            problems.append(Problem(name, number, "geometry", reason))
-            continue
-        properties = feature.get("properties") or {}
-        unknown.update(k for k in properties if k not in spec.columns)
+        else:
+            try:
+                geometry = shape(raw)
+                reason = _geometry_problem(geometry)
+            except Exception as err:  # shapely raises several types for malformed input
+                reason = f"unreadable geometry: {err}"
+            if reason:
+                problems.append(Problem(name, number, "geometry", reason))
+                geometry = None
         records.append({c: _cell(properties.get(c)) for c in spec.columns})
         geometries.append(geometry)
         numbers.append(number)
@@ -289,11 +311,12 @@ def load_geojson_table(path: Path, spec: TableSpec) -> Table:
     if frame is None:
         return Table(spec, empty_geoframe(spec), problems)
     geometry = frame.pop("geometry")
-    frame, row_problems = validate_rows(frame, spec, path.name)
+    raw = frame
+    frame, row_problems = validate_rows(frame[geometry.notna()], spec, path.name)
     frame = _parse_dates(frame, spec)
     gdf = gpd.GeoDataFrame(frame, geometry=geometry.loc[frame.index].tolist(), crs=CRS)
     gdf.index.name = "row"
-    return Table(spec, gdf, problems + row_problems)
+    return Table(spec, gdf, problems + row_problems, dropped=_dropped(raw, frame))
 
 
 def empty_geoframe(spec: TableSpec) -> gpd.GeoDataFrame:
@@ -323,8 +346,15 @@ def load_parquet_table(path: Path, spec: TableSpec) -> Table:
     for column in spec.date_columns:  # dates are stored as dates; the schema checks their text form
         frame[column] = frame[column].dt.strftime("%Y-%m-%d")
     frame.index = pd.RangeIndex(2, len(frame) + 2, name="row")
+    raw = frame
     frame, problems = validate_rows(frame, spec, path.name)
-    return Table(spec, _parse_dates(frame, spec), problems, file=path.name)
+    return Table(spec, _parse_dates(frame, spec), problems, file=path.name, dropped=_dropped(raw, frame))
+
+
+def _dropped(raw: pd.DataFrame, kept: pd.DataFrame) -> pd.DataFrame:
+    dropped = raw.loc[raw.index.difference(kept.index)]
+    dropped.attrs = {}
+    return dropped
 
 
 def load_table(data_dir: Path, spec: TableSpec) -> Table:

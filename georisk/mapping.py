@@ -302,7 +302,7 @@ def incident_traces(incidents: pd.DataFrame, colours: dict[str, str]) -> list[go
                 },
                 hovertext=hover,
                 hoverinfo="text",
-                name=f"{family} ({len(group)})",
+                name=f"{plain(family)} ({len(group)})",
                 legendgroup="incidents",
                 legendgrouptitle={"text": "Incidents"},
             )
@@ -409,7 +409,8 @@ def site_traces(scores: pd.DataFrame, units: pd.DataFrame, sites: pd.DataFrame, 
                 lon=[p.x for p in centres],
                 lat=[p.y for p in centres],
                 mode="markers+text",
-                text=[plain(n) for n in point_sites["name"]] if len(point_sites) else [],
+                # MapLibre draws label text as text (no markup), so the names go in as they are.
+                text=list(point_sites["name"]) if len(point_sites) else [],
                 textposition="bottom right",
                 textfont={"family": FONT, "size": 11, "color": "#111111"},
                 marker={

@@ -32,7 +32,8 @@ MILESTONE_SIGNIFICANCE = 5
 
 
 def incident_lane(family: str) -> str:
-    return f"Incidents: {family}"
+    # Lane names become axis labels, which plotly reads as (a little) HTML.
+    return f"Incidents: {plain(family)}"
 
 
 def lanes(events: pd.DataFrame, incidents: pd.DataFrame, max_points: int = MAX_POINTS) -> pd.DataFrame:
@@ -187,7 +188,7 @@ def figure(
                 customdata=np.stack([part["kind"], part["id"]], axis=1),
                 hovertext=part["hover"],
                 hoverinfo="text",
-                name=lane,
+                name=plain(lane),
                 showlegend=False,
             ),
             row=1,
@@ -201,7 +202,7 @@ def figure(
             go.Bar(
                 x=part["month"],
                 y=part["count"],
-                name=family,
+                name=plain(family),
                 marker={"color": colours.get(family)},
                 hovertemplate="%{x|%b %Y}: %{y} incident(s)<extra>" + plain(family) + "</extra>",
                 xperiod="M1",

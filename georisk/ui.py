@@ -12,10 +12,14 @@ seeded from it, and after they are drawn the view is written back to the URL on 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import sys
 import tempfile
+import threading
 import urllib.parse
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -64,32 +68,78 @@ def _stamp(data_dir: Path) -> tuple:
     )
 
 
-@st.cache_resource(show_spinner="Loading the scenario…")
-def _load(data_dir: str, stamp: tuple) -> Dataset:
-    # cache_resource hands every session the same object without copying it: pages treat the
-    # dataset as read-only (filtering returns new frames).
-    return load_dataset(Path(data_dir))
+class _Base:
+    """The scenario loaded once per process and shared by every session (read-only): the
+    dataset, its filter choices, and (made on first use) the risk model's context.
+
+    It is kept here rather than in st.cache_resource on purpose: any viewer can send the message
+    that clears Streamlit's caches, and with a million incidents reloading costs seconds."""
+
+    _lock = threading.Lock()
+    _current: tuple[tuple, _Base] | None = None
+
+    SUMMARIES_KEPT = 64
+
+    def __init__(self, data_dir: Path):
+        self.dataset = load_dataset(data_dir)
+        self.choices = flt.choices_for(self.dataset)
+        self._context: risk.Context | None = None
+        self._summaries: OrderedDict[tuple, overview.Summary] = OrderedDict()
+
+    def summary(self, view: View, model: risk.ModelParams, since: dt.date) -> overview.Summary:
+        """The overview of a view, made once and shared by every session that shows the same
+        view (a shared link is opened by many people); the least recently used are dropped."""
+        key = (view.filters, model, since)
+        with self._lock:
+            if key in self._summaries:
+                self._summaries.move_to_end(key)
+                return self._summaries[key]
+        made = overview.summarise(view, model, self.context(), since)
+        with self._lock:
+            self._summaries[key] = made
+            while len(self._summaries) > self.SUMMARIES_KEPT:
+                self._summaries.popitem(last=False)
+        return made
+
+    def context(self) -> risk.Context:
+        with self._lock:
+            if self._context is None:
+                self._context = risk.context_of(self.dataset)
+            return self._context
+
+    @classmethod
+    def of(cls, data_dir: Path) -> _Base:
+        key = (str(data_dir), _stamp(data_dir))
+        with cls._lock:
+            if cls._current is None or cls._current[0] != key:
+                # Only the latest version of the data is kept: an edited file frees the old one.
+                cls._current = None
+                cls._current = (key, cls(data_dir))
+            return cls._current[1]
+
+    @classmethod
+    def forget(cls) -> None:
+        with cls._lock:
+            cls._current = None
 
 
 def load() -> Dataset:
-    data_dir = data_dir_from(sys.argv)
-    return _load(str(data_dir), _stamp(data_dir))
-
-
-@st.cache_resource
-def _choices(data_dir: str, stamp: tuple) -> flt.Choices:
-    return flt.choices_for(_load(data_dir, stamp))
-
-
-@st.cache_resource(show_spinner="Indexing the incidents…")
-def _context(data_dir: str, stamp: tuple) -> risk.Context:
-    # One spatial index per dataset, shared by every session (read-only).
-    return risk.context_of(_load(data_dir, stamp))
+    return _Base.of(data_dir_from(sys.argv)).dataset
 
 
 def context(dataset: Dataset) -> risk.Context:
     """The risk model's context for the loaded dataset: its incidents projected and indexed."""
-    return _context(str(dataset.data_dir), _stamp(dataset.data_dir))
+    return _Base.of(dataset.data_dir).context()
+
+
+def summary(view: View, model: risk.ModelParams, since: dt.date) -> overview.Summary:
+    """The overview's summary of the view (shared between sessions; read it, never change it)."""
+    return _Base.of(view.dataset.data_dir).summary(view, model, since)
+
+
+def forget_loaded_data() -> None:
+    """Drop the loaded scenario (tests start each case from the files)."""
+    _Base.forget()
 
 
 # What a page works with (see georisk.view).
@@ -111,9 +161,10 @@ PAGES = (
 def page_frame(title: str) -> Frame:
     """Set up the page, load the data, draw the shared filters; return the filtered view."""
     st.set_page_config(page_title=f"{title} · Geopolitical risk", page_icon="🛰️", layout="wide")
+    _require_sign_in()
     navigation = st.sidebar.container()
-    dataset = load()
-    choices = _choices(str(dataset.data_dir), _stamp(dataset.data_dir))
+    base = _Base.of(data_dir_from(sys.argv))
+    dataset, choices = base.dataset, base.choices
     if VIEW not in st.session_state:
         _read_url(dataset, choices)
     filters = _sidebar(choices)
@@ -133,6 +184,34 @@ def page_frame(title: str) -> Frame:
         for page, label, icon in PAGES:
             st.page_link(page, label=label, icon=icon, query_params=params)
     return frame
+
+
+# ---------------------------------------------------------------------------------------------
+# Optional sign-in (OpenID Connect through st.login; docs/deploy.md)
+
+
+def sign_in_configured() -> bool:
+    """Sign-in is on when the operator has put an [auth] section in .streamlit/secrets.toml."""
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:  # no secrets file at all
+        return False
+
+
+def _require_sign_in() -> None:
+    """With sign-in on, a viewer who has not signed in sees only the sign-in button: no data is
+    loaded for them."""
+    if not sign_in_configured():
+        return
+    if st.user.get("is_logged_in", False):  # AppTest's stand-in user has no such key
+        with st.sidebar:
+            st.caption(f"Signed in as {escape_markdown(st.user.get('email') or st.user.get('name') or '')}")
+            st.button("Sign out", on_click=st.logout, icon=":material/logout:")
+        return
+    st.title("Geopolitical risk dashboard")
+    st.info("This dashboard is private: sign in to see it.", icon=":material/lock:")
+    st.button("Sign in", on_click=st.login, type="primary", icon=":material/login:")
+    st.stop()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -223,21 +302,38 @@ def _set_widgets(filters: flt.Filters) -> None:
         st.session_state[key] = list(value) if isinstance(value, tuple) else value
 
 
+def guarded(function):
+    """Mark a widget callback that needs the session's state. Callbacks run before the page, and
+    the state may be gone by then: Streamlit's clear-cache message, which any viewer can send,
+    clears it. The callback is then skipped, and the page rebuilds the view from its URL."""
+
+    @functools.wraps(function)
+    def run_if_state(*args, **kwargs):
+        if VIEW in st.session_state:
+            return function(*args, **kwargs)
+        return None
+
+    return run_if_state
+
+
 def _update_view(**changes) -> None:
     st.session_state[VIEW] = replace(st.session_state[VIEW], **changes)
 
 
+@guarded
 def _on_widget(attribute: str) -> None:
     value = st.session_state[WIDGETS[attribute]]
     _update_view(**{attribute: tuple(value) if isinstance(value, list) else value})
 
 
+@guarded
 def _on_preset(preset: str, choices: flt.Choices) -> None:
     view = st.session_state[VIEW]
     start, end = flt.preset_period(preset, view.asof, choices)
     _update_view(start=start, end=end)
 
 
+@guarded
 def _on_reset(choices: flt.Choices) -> None:
     st.session_state[VIEW] = choices.defaults()
     st.session_state[MODEL] = risk.DEFAULTS
@@ -311,22 +407,26 @@ def _share_control(frame: Frame) -> None:
 def _data_status(dataset: Dataset) -> None:
     if not dataset.data_dir.is_dir():
         st.error(
-            f"The data folder {dataset.data_dir} does not exist. Set GEORISK_DATA or pass "
+            f"The data folder {escape_markdown(dataset.data_dir)} does not exist. Set GEORISK_DATA or pass "
             "`-- --data DIR` after `streamlit run dashboard.py`."
         )
         return
     errors = dataset.errors
     for problem in errors:
         if problem.row is None:
-            st.error(f"{problem.file} could not be loaded: {problem.reason}", icon="🚫")
+            st.error(
+                f"{escape_markdown(problem.file)} could not be loaded: {escape_markdown(problem.reason)}",
+                icon="🚫",
+            )
     rejected = len({(p.file, p.row) for p in errors if p.row is not None})
+    unusable = len({p.file for p in errors if p.row is None})
     with st.sidebar:
         if errors:
-            st.warning(
-                f"{rejected} row(s) were rejected and left out. The Data page lists each one.", icon="⚠️"
-            )
+            parts = [f"{rejected} row(s) were rejected and left out"] if rejected else []
+            parts += [f"{unusable} file(s) could not be used"] if unusable else []
+            st.warning(f"{'; '.join(parts)}. The Data page lists each problem.", icon="⚠️")
         else:
-            st.caption(f"Data: {dataset.data_dir.name}/ loaded with no problems.")
+            st.caption(f"Data: {escape_markdown(dataset.data_dir.name)}/ loaded with no problems.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,6 +438,7 @@ def _set_model(params: risk.ModelParams) -> None:
     st.session_state[MODEL] = params
 
 
+@guarded
 def _on_model_widget() -> None:
     state = st.session_state
     candidate = replace(
@@ -353,6 +454,7 @@ def _on_model_widget() -> None:
     _set_model(candidate)
 
 
+@guarded
 def _on_model_reset() -> None:
     st.session_state[MODEL_ERROR] = None
     _set_model(risk.DEFAULTS)
@@ -413,6 +515,7 @@ def selected_site() -> str | None:
     return chosen[-1] if chosen else None
 
 
+@guarded
 def _on_site_choice() -> None:
     choice = st.session_state[SITE_CHOICE]
     set_page_param("site", [choice] if choice else [])
@@ -440,6 +543,7 @@ def chart_selection(key: str) -> list:
     return [p["customdata"] for p in points if p.get("customdata") is not None]
 
 
+@guarded
 def on_chart_select(key: str) -> None:
     """Callback of a chart whose points carry a site id: open that site."""
     ids = [i[0] if isinstance(i, list) else i for i in chart_selection(key)]
@@ -450,7 +554,7 @@ def on_chart_select(key: str) -> None:
 def map_link(frame: Frame, site_id: str, label: str) -> None:
     """A link to the map page with this site open and the current view kept."""
     params = {**current_params(frame.filters, frame.choices), "site": [site_id]}
-    st.page_link("pages/2_Map.py", label=label, icon=":material/map:", query_params=params)
+    st.page_link("pages/2_Map.py", label=escape_markdown(label), icon=":material/map:", query_params=params)
 
 
 def band_badge(band: str) -> str:
@@ -461,6 +565,7 @@ def likelihood_badge(term: str) -> str:
     return f":violet-badge[{escape_markdown(term)}]"
 
 
+@guarded
 def _on_since() -> None:
     value = st.session_state["overview.since"]
     set_page_param("since", [value.isoformat()] if value else [])
@@ -494,7 +599,7 @@ def site_panel(frame: Frame, site_id: str, scores: pd.DataFrame, units: pd.DataF
     row = scores.set_index("site_id").loc[site_id]
     site = frame.sites.set_index("site_id").loc[site_id]
     with st.container(border=True, key="site_panel"):
-        st.subheader(row["name"], anchor=False)
+        st.subheader(escape_markdown(row["name"]), anchor=False)
         st.markdown(f"{band_badge(row['band'])} {escape_markdown(row['reason'])}")
         st.caption(escape_markdown(site["description"]))
         components = pd.DataFrame(
@@ -567,6 +672,7 @@ def site_panel(frame: Frame, site_id: str, scores: pd.DataFrame, units: pd.DataF
 # Map controls: layers and the quarter-by-quarter time control
 
 
+@guarded
 def _on_layers() -> None:
     set_page_param("layers", [",".join(st.session_state["map.layers"])])
 
@@ -594,10 +700,12 @@ def _shift_asof(target: dt.date) -> None:
     _update_view(asof=target, end=end, start=min(view.start, end))
 
 
+@guarded
 def _on_quarter(choices: flt.Choices) -> None:
     _shift_asof(flt.quarter_end(st.session_state["map.quarter"], choices))
 
 
+@guarded
 def _step_quarter(step: int, choices: flt.Choices) -> None:
     quarters = flt.quarters(choices)
     here = quarters.index(flt.quarter_of(st.session_state[VIEW].asof))
@@ -651,6 +759,7 @@ def _player(choices: flt.Choices) -> None:
 # Cooperation index weights
 
 
+@guarded
 def _on_weight(defaults: dict[str, float]) -> None:
     weights = {name: float(st.session_state[f"index.w.{name}"]) for name in defaults}
     text = cooperation.weights_to_text(weights, defaults)
@@ -683,12 +792,24 @@ def index_weights(defaults: dict[str, float], names: dict[str, str]) -> dict[str
 # Downloads
 
 
-def download_table(frame: Frame, model: risk.ModelParams, table: pd.DataFrame, name: str, label: str) -> None:
-    """A zip of the table as CSV with its metadata (filters, as-of date, model, sources)."""
-    meta = export.metadata(frame, model, name, len(table), st.session_state.get(PAGE_PARAMS, {}))
+def download_table(
+    frame: Frame,
+    model: risk.ModelParams,
+    table: pd.DataFrame | Callable[[], pd.DataFrame],
+    name: str,
+    label: str,
+) -> None:
+    """A zip of the table as CSV with its metadata (filters, as-of date, model, sources). Pass a
+    function for `table` when making it costs: it is then only made when someone clicks."""
+    page_params = dict(st.session_state.get(PAGE_PARAMS, {}))
+
+    def bundle() -> bytes:
+        rows = table() if callable(table) else table
+        return export.csv_bundle(rows, name, export.metadata(frame, model, name, len(rows), page_params))
+
     st.download_button(
         label,
-        data=lambda: export.csv_bundle(table, name, meta),
+        data=bundle,
         file_name=f"{name}_{frame.filters.asof.isoformat()}.zip",
         mime="application/zip",
         key=f"download.{name}",
@@ -699,11 +820,16 @@ def download_table(frame: Frame, model: risk.ModelParams, table: pd.DataFrame, n
 
 
 def download_sites(frame: Frame, model: risk.ModelParams, scores: pd.DataFrame) -> None:
-    meta = export.metadata(frame, model, "sites", len(scores), st.session_state.get(PAGE_PARAMS, {}))
+    page_params = dict(st.session_state.get(PAGE_PARAMS, {}))
+
+    def geojson() -> bytes:
+        meta = export.metadata(frame, model, "sites", len(scores), page_params)
+        return export.sites_geojson(scores, frame.sites, meta)
+
     columns = st.columns(2)
     columns[0].download_button(
         "Sites and scores (GeoJSON)",
-        data=lambda: export.sites_geojson(scores, frame.sites, meta),
+        data=geojson,
         file_name=f"sites_{frame.filters.asof.isoformat()}.geojson",
         mime="application/geo+json",
         key="download.sites.geojson",
@@ -712,7 +838,7 @@ def download_sites(frame: Frame, model: risk.ModelParams, scores: pd.DataFrame) 
     )
     with columns[1]:
         download_table(
-            frame, model, export.site_table(scores, frame.sites), "sites", "Sites and scores (CSV)"
+            frame, model, lambda: export.site_table(scores, frame.sites), "sites", "Sites and scores (CSV)"
         )
 
 
@@ -721,7 +847,7 @@ def briefing_buttons(frame: Frame, model: risk.ModelParams, since: dt.date) -> N
     link = share_link(frame.filters, frame.choices)
 
     def document() -> briefing.Briefing:
-        return briefing.build(overview.summarise(frame, model, context(frame.dataset), since), link)
+        return briefing.build(summary(frame, model, since), link)
 
     def pdf_bytes() -> bytes:
         with tempfile.TemporaryDirectory() as tmp:
@@ -762,14 +888,16 @@ EXAMPLE_MAPPINGS = Path(__file__).resolve().parent.parent / "examples" / "mappin
 
 
 def imports_allowed() -> bool:
-    """A hosted instance for viewers sets GEORISK_READ_ONLY=1: nobody can then change its data."""
+    """A hosted instance for viewers sets GEORISK_READ_ONLY=1: nobody can then change its data.
+    (On Community Cloud it is a top-level secret: Streamlit copies those into the environment
+    when the secrets are first read, which the frame's sign-in check does on every page.)"""
     return os.environ.get(READ_ONLY_ENV, "").strip().lower() not in ("1", "true", "yes")
 
 
 def import_panel(dataset: Dataset) -> None:
     """Check an incident feed, see its report, then (and only then) use it; undo by restoring."""
     from georisk import feeds
-    from georisk.feeds.core import PARQUET, write
+    from georisk.feeds.core import PARQUET, PREVIOUS, restore_previous, use_curated, write
     from georisk.feeds.reading import FeedError
 
     if not imports_allowed():
@@ -803,7 +931,7 @@ def import_panel(dataset: Dataset) -> None:
             st.session_state[IMPORT] = (incidents, report)
         except (FeedError, UnicodeDecodeError, LookupError) as err:
             st.session_state[IMPORT] = None
-            st.error(f"{upload.name} cannot be imported: {err}")
+            st.error(f"{escape_markdown(upload.name)} cannot be imported: {escape_markdown(err)}")
     checked = st.session_state.get(IMPORT)
     if checked:
         incidents, report = checked
@@ -816,18 +944,16 @@ def import_panel(dataset: Dataset) -> None:
             write(dataset.data_dir, incidents, report)
             st.session_state[IMPORT] = None
             st.rerun()
-    previous = dataset.data_dir / "incidents.previous.parquet"
-    current = dataset.data_dir / PARQUET
     columns = st.columns(2)
-    if previous.exists() and columns[0].button("Restore the previous import", key="import.restore"):
-        swap = dataset.data_dir / "incidents.swap.parquet"
-        current.replace(swap) if current.exists() else None
-        previous.replace(current)
-        if swap.exists():
-            swap.replace(previous)
+    if (dataset.data_dir / PREVIOUS).exists() and columns[0].button(
+        "Restore the previous import", key="import.restore"
+    ):
+        restore_previous(dataset.data_dir)
         st.rerun()
-    if current.exists() and columns[1].button("Go back to the curated incidents.csv", key="import.curated"):
-        current.replace(previous)
+    if (dataset.data_dir / PARQUET).exists() and columns[1].button(
+        "Go back to the curated incidents.csv", key="import.curated"
+    ):
+        use_curated(dataset.data_dir)
         st.rerun()
 
 

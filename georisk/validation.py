@@ -8,20 +8,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import shapely
 
 from georisk.loading import Table
-from georisk.problems import WARNING, Problem
+from georisk.problems import ERROR, WARNING, Problem
 from georisk.schema import ALL_FAMILIES, UNKNOWN_FAMILY, split_list
 
 # Natural Earth's simplified coast and borders are coarse; a point this close (in degrees,
 # about 25 km) to the country still counts as inside it.
 COUNTRY_TOLERANCE_DEG = 0.25
 
-Rejection = tuple[str, int, str, str, str | None]  # table, row, column, reason, value
+
+class Rejection(NamedTuple):
+    table: str
+    row: int | None  # None: about the table as a whole
+    column: str | None
+    reason: str
+    value: str | None = None
+    # An error leaves the row out; a warning keeps it.
+    severity: str = ERROR
 
 
 def country_shape(boundaries: pd.DataFrame) -> shapely.Geometry | None:
@@ -54,7 +63,7 @@ def _coordinates(tables: dict[str, Table], name: str, outline, country: str) -> 
         return []
     outside = points_outside(frame, outline)
     return [
-        (
+        Rejection(
             name,
             row,
             "lat",
@@ -68,26 +77,79 @@ def _coordinates(tables: dict[str, Table], name: str, outline, country: str) -> 
 def _geometries(tables: dict[str, Table], name: str, outline, country: str) -> list[Rejection]:
     frame = tables[name].frame
     return [
-        (name, row, "geometry", f"lies (partly) outside {country}", None)
+        Rejection(name, row, "geometry", f"lies (partly) outside {country}")
         for row in frame.index
         if not outline.contains(frame.at[row, "geometry"])
     ]
 
 
 def _unknown_values(
-    table: str, frame: pd.DataFrame, column: str, allowed: set[str], what: str, is_list: bool = False
+    table: str,
+    frame: pd.DataFrame,
+    column: str,
+    allowed: set[str],
+    what: str,
+    is_list: bool = False,
+    pending: set[str] = frozenset(),
+    pending_file: str = "",
 ) -> list[Rejection]:
+    """Rows whose `column` holds values outside `allowed`: an error for an unknown value, a
+    warning (the row stays) when the value belongs to a row the other file had to leave out."""
     cells = frame[column]
-    if not is_list:
+    if is_list:
+        found = [
+            (row, cell, [v for v in split_list(cell) if v not in allowed]) for row, cell in cells.items()
+        ]
+        found = [(row, cell, bad) for row, cell, bad in found if bad]
+    else:
         # Vectorised: an imported feed may hold a million rows.
         suspects = cells[cells.notna() & ~cells.isin(list(allowed))]
-        return [(table, row, column, f"unknown {what}: {cell}", str(cell)) for row, cell in suspects.items()]
+        found = [(row, cell, [cell]) for row, cell in suspects.items()]
     rejections = []
-    for row, cell in cells.items():
-        bad = [v for v in split_list(cell) if v not in allowed]
-        if bad:
-            rejections.append((table, row, column, f"unknown {what}: {', '.join(bad)}", str(cell)))
+    for row, cell, bad in found:
+        if all(str(v) in pending for v in bad):
+            reason = f"refers to {what} {', '.join(map(str, bad))}, which {pending_file} had to leave out"
+            rejections.append(Rejection(table, row, column, reason, str(cell), WARNING))
+        else:
+            rejections.append(
+                Rejection(table, row, column, f"unknown {what}: {', '.join(map(str, bad))}", str(cell))
+            )
     return rejections
+
+
+def _usable(table: Table) -> bool:
+    return not any(p.row is None and p.severity == ERROR for p in table.problems)
+
+
+def _dropped_values(table: Table, column: str, is_list: bool = False) -> set[str]:
+    if table.dropped is None or table.dropped.empty or column not in table.dropped:
+        return set()
+    values = table.dropped[column].dropna()
+    return {v for cell in values for v in split_list(cell)} if is_list else set(values.astype(str))
+
+
+def _reference(
+    tables: dict[str, Table],
+    table: str,
+    column: str,
+    target: str,
+    target_column: str,
+    what: str,
+    is_list: bool = False,
+    extra: frozenset[str] = frozenset(),
+) -> list[Rejection]:
+    """Check that `table.column` names rows of `target` that exist. When the target file could not
+    be loaded at all, nothing is rejected for it: the check is skipped with a warning."""
+    other = tables[target]
+    if not _usable(other):
+        reason = f"{what} references were not checked: {other.spec.filename} could not be loaded"
+        return [Rejection(table, None, column, reason, None, WARNING)]
+    known = set(other.frame[target_column]) | set(extra)
+    # Rows read but left out are still text: compare in text.
+    pending = _dropped_values(other, target_column) - {str(k) for k in known}
+    return _unknown_values(
+        table, tables[table].frame, column, known, what, is_list, pending, other.spec.filename
+    )
 
 
 def _overlapping_periods(frame: pd.DataFrame) -> list[Rejection]:
@@ -98,7 +160,7 @@ def _overlapping_periods(frame: pd.DataFrame) -> list[Rejection]:
         for row, start, end in zip(group.index, group["period_start"], group["period_end"], strict=True):
             if last_end is not None and start <= last_end:
                 reason = f"period overlaps an earlier rating of {province} for {family}"
-                rejections.append(("threat_levels", row, "period_start", reason, str(start.date())))
+                rejections.append(Rejection("threat_levels", row, "period_start", reason, str(start.date())))
                 continue
             last_end = end
     return rejections
@@ -123,7 +185,7 @@ def _bands(tables: dict[str, Table]) -> list[Rejection]:
         expected = (scale.at[term, "min_pct"], scale.at[term, "max_pct"])
         if not match or (float(match[1]), float(match[2])) != expected:
             reason = f"band does not match the scale's '{term}': {probability_band(*expected)}"
-            rejections.append(("judgments", row, "probability_band", reason, band))
+            rejections.append(Rejection("judgments", row, "probability_band", reason, band))
     return rejections
 
 
@@ -143,69 +205,33 @@ def cross_file_rules(tables: dict[str, Table], country: str) -> list[Callable[[]
     def outline():
         return country_shape(frame("boundaries"))
 
-    have_boundaries = not frame("boundaries").empty
+    def ref(table, column, target, target_column, what, is_list=False, extra=frozenset()):
+        return lambda: _reference(t, table, column, target, target_column, what, is_list, frozenset(extra))
+
     rules: list[Callable[[], Iterable[Rejection]]] = []
-    if have_boundaries:
+    if not frame("boundaries").empty:
         rules += [
-            lambda: _unknown_values("actors", frame("actors"), "areas", provinces(), "province", True),
-            lambda: _unknown_values("sites", frame("sites"), "provinces", provinces(), "province", True),
+            ref("actors", "areas", "boundaries", "name", "province", True),
+            ref("sites", "provinces", "boundaries", "name", "province", True),
             lambda: _geometries(t, "sites", outline(), country),
-            lambda: _unknown_values("events", frame("events"), "province", provinces(), "province"),
+            ref("events", "province", "boundaries", "name", "province"),
             lambda: _coordinates(t, "events", outline(), country),
-            lambda: _unknown_values("incidents", frame("incidents"), "province", provinces(), "province"),
+            ref("incidents", "province", "boundaries", "name", "province"),
             lambda: _coordinates(t, "incidents", outline(), country),
-            lambda: _unknown_values(
-                "threat_levels", frame("threat_levels"), "province", provinces(), "province"
-            ),
+            ref("threat_levels", "province", "boundaries", "name", "province"),
         ]
+    family = "actor family (not in actors.csv)"
     rules += [
-        lambda: _unknown_values(
-            "events", frame("events"), "site_ids", set(frame("sites")["site_id"]), "site id", True
+        ref("events", "site_ids", "sites", "site_id", "site id", True),
+        ref("actor_aliases", "family", "actors", "family", family, extra={UNKNOWN_FAMILY}),
+        ref("incidents", "actor_family", "actors", "family", family, extra={UNKNOWN_FAMILY}),
+        ref(
+            "threat_levels", "actor_family", "actors", "family", family, extra={ALL_FAMILIES, UNKNOWN_FAMILY}
         ),
-        lambda: _unknown_values(
-            "actor_aliases",
-            frame("actor_aliases"),
-            "family",
-            families() | {UNKNOWN_FAMILY},
-            "actor family (not in actors.csv)",
-        ),
-        lambda: _unknown_values(
-            "incidents",
-            frame("incidents"),
-            "actor_family",
-            families() | {UNKNOWN_FAMILY},
-            "actor family (not in actors.csv)",
-        ),
-        lambda: _unknown_values(
-            "threat_levels",
-            frame("threat_levels"),
-            "actor_family",
-            families() | {ALL_FAMILIES, UNKNOWN_FAMILY},
-            "actor family (not in actors.csv)",
-        ),
-        lambda: _unknown_values(
-            "threat_levels",
-            frame("threat_levels"),
-            "level",
-            set(frame("threat_scale")["level"]),
-            "level (not in threat_scale.csv)",
-        ),
+        ref("threat_levels", "level", "threat_scale", "level", "level (not in threat_scale.csv)"),
         lambda: _overlapping_periods(frame("threat_levels")),
-        lambda: _unknown_values(
-            "judgments",
-            frame("judgments"),
-            "evidence_event_ids",
-            set(frame("events")["event_id"]),
-            "event id",
-            True,
-        ),
-        lambda: _unknown_values(
-            "judgments",
-            frame("judgments"),
-            "likelihood_term",
-            set(frame("estimative_scale")["term"]),
-            "likelihood term",
-        ),
+        ref("judgments", "evidence_event_ids", "events", "event_id", "event id", True),
+        ref("judgments", "likelihood_term", "estimative_scale", "term", "likelihood term"),
         lambda: _bands(t),
     ]
     return rules
@@ -225,9 +251,14 @@ def apply_cross_file_rules(tables: dict[str, Table], country: str) -> None:
         )
     for rule in cross_file_rules(tables, country):
         rejected: dict[str, set[int]] = {}
-        for name, row, column, reason, value in rule():
-            table = tables[name]
-            table.problems.append(Problem(table.spec.filename, int(row), column, reason, value))
-            rejected.setdefault(name, set()).add(row)
+        for r in rule():
+            table = tables[r.table]
+            row = None if r.row is None else int(r.row)
+            table.problems.append(Problem(table.spec.filename, row, r.column, r.reason, r.value, r.severity))
+            if r.severity == ERROR and row is not None:
+                rejected.setdefault(r.table, set()).add(row)
         for name, rows in rejected.items():
-            tables[name].frame = tables[name].frame.drop(index=sorted(rows))
+            table = tables[name]
+            gone = table.frame.loc[sorted(rows)]
+            table.dropped = gone if table.dropped is None else pd.concat([table.dropped, gone.astype(object)])
+            table.frame = table.frame.drop(index=sorted(rows))

@@ -16,6 +16,7 @@ st.caption(
 )
 
 
+@ui.guarded
 def _on_select() -> None:
     chosen = ui.chart_selection("timeline.chart")
     st.session_state["timeline.selected"] = list(chosen[0]) if chosen else None
@@ -42,8 +43,11 @@ if selected and selected[0] in ("event", "incident"):
         row = table.loc[item]
         with st.container(border=True, key="timeline_detail"):
             title = row["title"] if kind == "event" else f"{row['location']}: {row['group']}"
-            st.subheader(title, anchor=False)
-            st.caption(f"{row['date'].date()} ({row['date_precision']} precision) · {row['confidence']}")
+            st.subheader(escape_markdown(title), anchor=False)
+            st.caption(
+                f"{row['date'].date()} ({escape_markdown(row['date_precision'])} precision) · "
+                f"{escape_markdown(row['confidence'])}"
+            )
             st.markdown(escape_markdown(row["summary"]))
             if kind == "event":
                 st.markdown(

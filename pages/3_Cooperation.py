@@ -83,7 +83,8 @@ st.warning(
     icon=":material/info:",
 )
 st.caption(
-    f"Sites: those whose partner is {partner or 'any country'} and that are in view. Incidents: those in "
+    f"Sites: those whose partner is {escape_markdown(partner or 'any country')} and that are in view. "
+    "Incidents: those in "
     f"view within {params.radius_km:g} km of them, for the years the incident data covers "
     f"({covered[0]}–{covered[1]}). Risk: {risk.MODEL_VERSION}, worst site at each year end."
 )

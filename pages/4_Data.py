@@ -5,11 +5,12 @@ import json
 import streamlit as st
 
 from georisk import ui
+from georisk.text import escape_markdown
 
 frame = ui.page_frame("Data")
 dataset = frame.dataset
 st.title("Data")
-st.caption(f"Folder: {dataset.data_dir}")
+st.caption(f"Folder: {escape_markdown(dataset.data_dir)}")
 
 st.subheader("Files")
 st.dataframe(
@@ -25,9 +26,10 @@ last_import = dataset.data_dir / "import_report.json"
 if (dataset.data_dir / "incidents.parquet").exists() and last_import.exists():
     report = json.loads(last_import.read_text(encoding="utf-8"))
     st.info(
-        f"Incidents come from an imported {report.get('kind', '')} feed, {report.get('file', '')}, "
-        f"imported {report.get('created', '')}: {report.get('summary', '')}. The rows it could not import "
-        "as they came are listed in import_rows.csv in the data folder.",
+        f"Incidents come from an imported {escape_markdown(report.get('kind', ''))} feed, "
+        f"{escape_markdown(report.get('file', ''))}, imported {escape_markdown(report.get('created', ''))}: "
+        f"{escape_markdown(report.get('summary', ''))}. The rows it could not import as they came are listed "
+        "in import_rows.csv in the data folder.",
         icon=":material/upload_file:",
     )
 

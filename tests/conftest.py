@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+from streamlit import config as streamlit_config
+
+# Viewers get no error details (.streamlit/config.toml); a failing AppTest should say what failed.
+streamlit_config.set_option("client.showErrorDetails", "full")
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -48,8 +53,11 @@ def app_env(monkeypatch: pytest.MonkeyPatch):
     """AppTest runs in this process and shares Streamlit's caches: start each test clean."""
     import streamlit as st
 
+    from georisk import ui
+
     st.cache_data.clear()
     st.cache_resource.clear()
+    ui.forget_loaded_data()
 
     def point_at(data_dir: Path) -> None:
         monkeypatch.setenv("GEORISK_DATA", str(data_dir))
@@ -57,6 +65,7 @@ def app_env(monkeypatch: pytest.MonkeyPatch):
     yield point_at
     st.cache_data.clear()
     st.cache_resource.clear()
+    ui.forget_loaded_data()
 
 
 def require_chromium() -> str:
@@ -68,3 +77,8 @@ def require_chromium() -> str:
     if os.environ.get("CI"):
         pytest.fail(message + " — CI must run these tests")
     pytest.skip(message)
+
+
+def shown(markdown: str) -> str:
+    """The text a reader sees in a Markdown element: data is escaped before it is rendered."""
+    return re.sub(r"\\(.)", r"\1", markdown)

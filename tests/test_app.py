@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import DATA, ROOT, set_cell
+from tests.conftest import DATA, ROOT, set_cell, shown
 
 PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
 
@@ -49,7 +49,7 @@ def test_missing_file_gives_a_message_not_a_traceback(app_env, data_copy: Path):
     for page in [None, *PAGES]:
         at = run_page(page)
         assert not at.exception, (page, at.exception)
-        assert any("sites.geojson could not be loaded" in e.value for e in at.error)
+        assert any("sites.geojson could not be loaded" in shown(e.value) for e in at.error)
 
 
 def test_missing_data_folder_is_explained(app_env, tmp_path: Path):
@@ -57,3 +57,43 @@ def test_missing_data_folder_is_explained(app_env, tmp_path: Path):
     at = run_page()
     assert not at.exception
     assert any("does not exist" in e.value for e in at.error)
+
+
+def test_clearing_streamlit_caches_keeps_the_loaded_scenario(app_env):
+    """Any viewer can send the message that clears Streamlit's caches: the scenario stays loaded."""
+    import streamlit as st
+
+    from georisk import ui
+
+    app_env(DATA)
+    run_page()
+    dataset = ui.load()
+    context = ui.context(dataset)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    assert ui.load() is dataset
+    assert ui.context(dataset) is context
+
+
+def test_with_sign_in_configured_a_visitor_sees_only_the_sign_in(app_env):
+    app_env(DATA)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    at.secrets["auth"] = {
+        "redirect_uri": "https://dashboard.example.org/oauth2callback",
+        "cookie_secret": "not-a-real-secret",
+        "client_id": "georisk",
+        "client_secret": "not-a-real-secret",
+        "server_metadata_url": "https://idp.example.org/.well-known/openid-configuration",
+    }
+    at.run()
+    assert not at.exception
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert not at.sidebar.multiselect  # no filters, no data
+    assert not at.get("plotly_chart") and not at.metric
+
+
+def test_without_sign_in_configured_the_dashboard_opens(app_env):
+    app_env(DATA)
+    at = run_page()
+    assert "Sign in" not in [b.label for b in at.button]
+    assert at.sidebar.multiselect

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from georisk import feeds
 from georisk.dataset import load_dataset
+from georisk.feeds import core
 from georisk.feeds.core import family_lookup
 from georisk.feeds.reading import FeedError, sniff
 from tests.conftest import DATA, EXTERNAL, ROOT
@@ -442,3 +443,28 @@ def test_imported_feed_replaces_the_curated_incidents(tmp_path: Path, data_copy:
     assert dataset.problems == []
     feeds.import_file("acled", feed, data_copy)
     assert (data_copy / "incidents.previous.parquet").exists(), "the previous import is kept"
+
+
+def test_restore_swaps_imports_and_curated_comes_back(tmp_path: Path, data_copy: Path):
+    """Use feed A, then B; restore gives A (B kept), restore again gives B; going back to the
+    curated file keeps the import for later. No staging file is left behind."""
+    names = {}
+    for name in ("A", "B"):
+        feed = tmp_path / f"{name}.csv"
+        feed.write_text("\n".join([ACLED_HEADER, acled_row(f"PAK{name}")]), encoding="utf-8")
+        feeds.import_file("acled", feed, data_copy)
+        names[name] = [f"ACLED-PAK{name}"]
+
+    def current() -> list[str]:
+        return list(load_dataset(data_copy).incidents["incident_id"])
+
+    assert current() == names["B"]
+    core.restore_previous(data_copy)
+    assert current() == names["A"]
+    core.restore_previous(data_copy)
+    assert current() == names["B"]
+    core.use_curated(data_copy)
+    assert len(current()) == len(load_dataset(DATA).incidents)
+    core.restore_previous(data_copy)
+    assert current() == names["B"]
+    assert not list(data_copy.glob("*.partial"))

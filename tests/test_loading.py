@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from georisk.loading import load_table
 from georisk.problems import WARNING
-from georisk.schema import BOUNDARIES, EVENTS, THREAT_SCALE
-from tests.conftest import DATA
+from georisk.schema import BOUNDARIES, EVENTS, INCIDENTS, THREAT_SCALE
+from tests.conftest import DATA, set_cell
 
 
 def test_byte_order_mark_is_accepted(tmp_path: Path):
@@ -35,7 +37,8 @@ def test_empty_and_header_only_files(tmp_path: Path):
     header = (DATA / "events.csv").read_text(encoding="utf-8").splitlines()[0]
     (tmp_path / "events.csv").write_text(header + "\n", encoding="utf-8")
     table = load_table(tmp_path, EVENTS)
-    assert table.frame.empty and table.problems == []
+    assert table.frame.empty
+    assert [p.reason for p in table.problems] == ["the file has a header but no rows"]
 
 
 def test_bad_row_keeps_column_types(tmp_path: Path):
@@ -85,3 +88,18 @@ def test_geojson_feature_errors(tmp_path: Path):
     assert "without geometry" in reasons[1]
     assert "projected" in reasons[2]
     assert len(table.frame) == len(good) - 2
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "kind"),
+    [("lat", "north", "f"), ("date", "last spring", "M"), ("killed", "many", "i")],
+)
+def test_one_bad_value_rejects_its_row_not_the_column_type(data_copy: Path, column, value, kind):
+    """A word in a numeric or date column: that row is rejected and reported, the column keeps
+    its type for every other row (it does not silently become text)."""
+    row = set_cell(data_copy / "incidents.csv", 4, column, value)
+    table = load_table(data_copy, INCIDENTS)
+    assert table.frame[column].dtype.kind == kind, table.frame[column].dtype
+    assert row not in table.frame.index
+    assert [(p.row, p.column) for p in table.problems] == [(row, column)]
+    assert len(table.frame) == len(load_table(DATA, INCIDENTS).frame) - 1

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
+import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -26,28 +28,6 @@ import shapely
 from georisk.schema import ATTACK_TYPES, TARGET_TYPES, UNKNOWN_FAMILY, split_list
 from georisk.validation import COUNTRY_TOLERANCE_DEG
 
-# The curated incident columns an import fills, in order.
-COLUMNS = (
-    "incident_id",
-    "date",
-    "date_precision",
-    "lat",
-    "lon",
-    "geo_precision",
-    "location",
-    "district",
-    "province",
-    "group",
-    "actor_family",
-    "attack_type",
-    "target_type",
-    "killed",
-    "wounded",
-    "summary",
-    "source",
-    "confidence",
-    "notes",
-)
 PARQUET = "incidents.parquet"
 REPORT = "import_report.json"
 REPORT_ROWS = "import_rows.csv"
@@ -380,22 +360,57 @@ def province_of(lon: pd.Series, lat: pd.Series, boundaries: pd.DataFrame) -> pd.
     return result
 
 
+PREVIOUS = "incidents.previous.parquet"
+
+
 def write(data_dir: Path, incidents: pd.DataFrame, report: Report) -> Path:
     """Store the import next to the data: the incidents as Parquet (the app prefers it to
     incidents.csv), the report as JSON and the listed rows as CSV. A previous import is kept
     as `incidents.previous.parquet` so that it can be restored."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    target = data_dir / PARQUET
-    if target.exists():
-        target.replace(data_dir / "incidents.previous.parquet")
-    table = incidents.copy()
-    table.to_parquet(target, index=False)
+    staging = data_dir / f"{PARQUET}.partial"
+    incidents.to_parquet(staging, index=False)
+    _install(data_dir, staging)
     (data_dir / REPORT).write_text(
         json.dumps(report.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8"
     )
     report.issues_frame().to_csv(data_dir / REPORT_ROWS, index=False)
-    return target
+    return data_dir / PARQUET
+
+
+def restore_previous(data_dir: Path) -> None:
+    """Swap the current import and the previous one (a second restore undoes the first)."""
+    data_dir = Path(data_dir)
+    staging = data_dir / f"{PARQUET}.partial"
+    _link_or_copy(data_dir / PREVIOUS, staging)
+    _install(data_dir, staging)
+
+
+def use_curated(data_dir: Path) -> None:
+    """Go back to the curated incidents.csv; the current import becomes the previous one."""
+    data_dir = Path(data_dir)
+    (data_dir / PARQUET).replace(data_dir / PREVIOUS)
+
+
+def _install(data_dir: Path, staging: Path) -> None:
+    """Make `staging` the current import and the current one the previous. Other sessions and
+    other app processes read this folder at any moment: each step is an atomic rename, so a
+    reader sees the old file or the new one, never a half-written one and never none."""
+    current, kept = data_dir / PARQUET, data_dir / f"{PREVIOUS}.partial"
+    if current.exists():
+        _link_or_copy(current, kept)
+    staging.replace(current)
+    if kept.exists():
+        kept.replace(data_dir / PREVIOUS)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)  # a second name for the same bytes: instant, no copy
+    except OSError:  # a file system without hard links
+        shutil.copy2(source, target)
 
 
 VOCABULARIES = {"attack_type": ATTACK_TYPES, "target_type": TARGET_TYPES}

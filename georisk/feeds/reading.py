@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 
 import pandas as pd
 
 from georisk.feeds.core import decode
 
 ZIP_MAGIC = b"PK\x03\x04"
+# An Excel file is a zip: refuse one that would inflate beyond this, before inflating it.
+MAX_INFLATED = 512 * 1024 * 1024
+MAX_RATIO = 200
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 
 
@@ -33,8 +37,11 @@ def read_table(
 ) -> tuple[pd.DataFrame, str, list[tuple[int, str]]]:
     """(cells as text indexed by file row number with the header as row 1, encoding used,
     ragged rows as (row number, reason)). Excel files are read by their first sheet."""
+    if not data.strip():
+        raise FeedError(f"{name} is empty")
     kind = sniff(data)
     if kind == "xlsx":
+        check_inflation(data, name)
         frame = pd.read_excel(io.BytesIO(data), dtype=str, engine="openpyxl")
         frame.index = frame.index + 2
         return frame, "xlsx", []
@@ -57,6 +64,20 @@ def read_table(
         elif any(cell.strip() for cell in record):
             ragged.append((number, f"has {len(record)} fields, the header has {len(header)}"))
     return pd.DataFrame(good, columns=header, index=numbers, dtype=object), used, ragged
+
+
+def check_inflation(data: bytes, name: str) -> None:
+    """Refuse a zip (an .xlsx) whose members would inflate far beyond its size: read from the
+    declared sizes in its directory, before anything is inflated."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            inflated = sum(member.file_size for member in archive.infolist())
+    except zipfile.BadZipFile as err:
+        raise FeedError(f"{name} is not a valid Excel (zip) file: {err}") from err
+    if inflated > MAX_INFLATED or inflated > MAX_RATIO * max(len(data), 1):
+        raise FeedError(
+            f"{name} would inflate to {inflated / 1e6:,.0f} MB from {len(data) / 1e6:,.1f} MB: refused"
+        )
 
 
 def require(frame: pd.DataFrame, columns: tuple[str, ...], name: str, what: str) -> None:

@@ -21,7 +21,9 @@ import pytest
 from tests.conftest import DATA, ROOT, require_chromium
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# Without these flags Chromium tries to reach Google's hosts, which this network refuses.
+# The deployment recipe's host name (deploy/nginx.conf); the nginx test serves it on loopback.
+PROXY_HOST = "dashboard.example.org"
+# Without the first flags Chromium tries to reach Google's hosts, which this network refuses.
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -30,6 +32,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    f"--host-resolver-rules=MAP {PROXY_HOST} 127.0.0.1",
 ]
 APP_IDLE = (
     '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'

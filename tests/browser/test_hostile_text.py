@@ -1,0 +1,83 @@
+"""Hostile text in the data shows as text on every page: no dialog fires, no element is injected,
+nothing is fetched from the address a markdown image names."""
+
+from __future__ import annotations
+
+import pytest
+
+from georisk import briefing, overview, risk
+from georisk import filters as flt
+from georisk.dataset import load_dataset
+from georisk.view import View
+from tests.browser.conftest import settle, start_server
+from tests.hostile import HOSTILE, plant
+
+# Page, and whether the payload is in the page's text (tables draw on a canvas, outside the DOM).
+PAGES = (
+    ("/?site=nsgp&asof=2016-12-15&to=2016-12-15", True),
+    ("/Timeline", False),
+    ("/Map?site=guddu-tps", True),
+    ("/Cooperation", False),
+    ("/Data", False),
+)
+INJECTED = """() => ({
+  images: document.querySelectorAll('img[src="x"], img[src*="tracker"]').length,
+  scripts: [...document.querySelectorAll('script')].filter(s => s.textContent.trim() === 'alert(2)').length,
+  bold: document.querySelectorAll('#hostile').length,
+  links: document.querySelectorAll('a[href^="javascript"]').length,
+})"""
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory):
+    import shutil
+
+    from tests.conftest import DATA, require_chromium
+
+    require_chromium()
+    folder = tmp_path_factory.mktemp("hostile") / "data"
+    shutil.copytree(DATA, folder)
+    plant(folder)
+    assert load_dataset(folder).errors == [], "the payloads are valid text: every row still loads"
+    process, base = start_server(folder)
+    yield base, folder
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("path,in_text", PAGES)
+def test_hostile_text_stays_text(hostile_server, context, path, in_text):
+    base, _ = hostile_server
+    dialogs, fetched = [], []
+    page = context.new_page()
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("request", lambda r: fetched.append(r.url) if "tracker" in r.url else None)
+    page.goto(f"{base}{path}")
+    settle(page)
+    page.wait_for_timeout(1000)
+    assert dialogs == []
+    assert page.evaluate(INJECTED) == {"images": 0, "scripts": 0, "bold": 0, "links": 0}
+    assert fetched == [], "a markdown image in the data made the browser fetch its address"
+    text = page.locator('[data-testid="stMain"]').inner_text()
+    if in_text:
+        assert "<img src=x onerror=alert(1)>" in text, "the payload is shown, as text"
+
+
+def test_briefing_of_hostile_data_opens_without_running_anything(hostile_server, context, tmp_path):
+    _, folder = hostile_server
+    dataset = load_dataset(folder)
+    choices = flt.choices_for(dataset)
+    summary = overview.summarise(
+        View.of(dataset, choices.defaults(), choices), risk.DEFAULTS, risk.context_of(dataset)
+    )
+    html = briefing.build(summary, f"https://example.org/?q={HOSTILE}").html
+    path = tmp_path / "briefing.html"
+    path.write_text(html, encoding="utf-8")
+    dialogs = []
+    page = context.new_page()
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(path.as_uri())
+    page.wait_for_timeout(1500)
+    assert dialogs == []
+    assert page.evaluate(INJECTED) == {"images": 0, "scripts": 0, "bold": 0, "links": 0}
+    assert "onerror=alert(1)" in page.inner_text("body")

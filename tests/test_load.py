@@ -1,0 +1,67 @@
+"""Many viewers at once on one server, over real websocket sessions (tests/sessions.py). The short
+form of benchmarks/load.py: 30 viewers for 30 seconds instead of two minutes, no timings asserted."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import urllib.request
+
+import pytest
+
+from tests.browser.conftest import start_server
+from tests.sessions import Tally, Viewer, check, crowd, drive
+
+VIEWERS = 30
+
+
+@pytest.fixture(scope="module")
+def app():
+    process, base = start_server()
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def active_sessions(base: str) -> int:
+    text = urllib.request.urlopen(f"{base}/_stcore/metrics", timeout=10).read().decode()
+    return int(float(re.search(r"^active_sessions ([0-9.]+)$", text, flags=re.MULTILINE).group(1)))
+
+
+def test_thirty_viewers_changing_filters_see_only_their_own_view(app):
+    async def scenario() -> tuple[Tally, int]:
+        people = [Viewer(app) for _ in range(VIEWERS)]
+
+        async def peak() -> int:
+            await asyncio.sleep(20)
+            return await asyncio.to_thread(active_sessions, app)
+
+        tally, during = await asyncio.gather(crowd(people, seconds=30, pause=5.0), peak())
+        return tally, during
+
+    tally, during = drive(scenario())
+    assert not tally.problems, tally.problems[:10]
+    assert during >= VIEWERS  # they were all connected at once
+    changes = len(tally.runs) - VIEWERS  # each viewer's first run opens the page
+    assert changes >= VIEWERS, f"only {changes} filter changes in 30 s"
+
+
+def test_a_viewer_who_clears_the_caches_keeps_a_working_view(app):
+    """Streamlit's clear-cache message (any viewer can send it) also wipes that session's state;
+    the widget callbacks that run first must not fail, and the view comes back from the URL."""
+
+    async def scenario() -> tuple[Tally, list]:
+        tally, viewer = Tally(), Viewer(app)
+        check(await viewer.open("sector=energy&asof=2016-12-15"), {"sector": ["energy"]}, "opened", tally)
+        await viewer.clear_caches()
+        # A widget change sent right after the clear: its callback finds no state.
+        changed = await viewer.set_filters({"filter.sector": ["industry"]})
+        check(changed, {}, "change after the clear", tally)
+        await viewer.clear_caches()
+        check(await viewer.rerun(), {"sector": ["energy"], "asof": ["2016-12-15"]}, "rerun", tally)
+        await viewer.close()
+        return tally, changed.exceptions
+
+    tally, exceptions = drive(scenario())
+    assert not exceptions
+    assert not tally.problems, tally.problems
