@@ -1,0 +1,54 @@
+"""The axe accessibility audit on every page, at desktop and phone widths: no serious or critical
+violation. axe-core comes inside the axe-playwright-python package (requirements-dev.txt)."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+import pytest
+
+from tests.browser.conftest import settle
+
+PAGES = (
+    "/?site=nsgp&asof=2016-12-15&to=2016-12-15",
+    "/?sector=energy&region=Sindh",
+    "/Timeline",
+    "/Map?site=nsgp",
+    "/Cooperation",
+    "/Data",
+)
+AXE = (files("axe_playwright_python") / "axe.min.js").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    from tests.browser.conftest import start_server
+    from tests.conftest import require_chromium
+
+    require_chromium()
+    process, base = start_server()
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("width", [1400, 400])
+def test_no_serious_accessibility_violation(app, browser, width):
+    context = browser.new_context(viewport={"width": width, "height": 1000})
+    page = context.new_page()
+    found = {}
+    try:
+        for path in PAGES:
+            page.goto(f"{app}{path}")
+            settle(page)
+            page.add_script_tag(content=AXE)
+            violations = page.evaluate(
+                """async () => (await axe.run()).violations
+                    .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                    .map(v => [v.id, v.impact, v.nodes.length, v.nodes[0].html.slice(0, 160)])"""
+            )
+            if violations:
+                found[path] = violations
+    finally:
+        context.close()
+    assert not found, found
