@@ -122,14 +122,14 @@ def risk_by_year(
     mask: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The portfolio's worst site score (1-25) and band at the end of each covered year."""
-    rows, memo = [], {}
+    rows = []
     for year in years:
         if not covered[0] <= year <= covered[1]:
             rows.append({"year": year, "score": np.nan, "band": None})
             continue
         end = pd.Timestamp(year=year, month=12, day=31)
         existing = sites[sites["announced_date"] <= end]
-        scores, _ = risk.score_sites(existing, ctx, end, params, families, mask, memo)
+        scores, _ = risk.score_sites(existing, ctx, end, params, families, mask)
         if scores.empty:
             rows.append({"year": year, "score": np.nan, "band": None})
         else:

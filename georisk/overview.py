@@ -187,10 +187,10 @@ def summarise(view, model: risk.ModelParams, ctx: risk.Context, since: dt.date |
     context for the view's dataset (prepared once per dataset)."""
     dataset, filters = view.dataset, view.filters
     asof = pd.Timestamp(filters.asof)
-    families, memo = filters.actors, {}  # the memo: one spatial search for the three dates
-    scores, units = risk.score_sites(view.sites, ctx, asof, model, families, view.incident_mask, memo)
+    families = filters.actors
+    scores, units = risk.score_sites(view.sites, ctx, asof, model, families, view.incident_mask)
     previous, _ = risk.score_sites(
-        view.sites, ctx, asof - pd.Timedelta(days=WINDOW_DAYS), model, families, view.incident_mask, memo
+        view.sites, ctx, asof - pd.Timedelta(days=WINDOW_DAYS), model, families, view.incident_mask
     )
     # The trend compares fixed windows, so it counts every incident in view whatever the period.
     near = risk.near_any_site(ctx, view.sites, model.radius_km, view.trend_mask)
@@ -198,9 +198,7 @@ def summarise(view, model: risk.ModelParams, ctx: risk.Context, since: dt.date |
     head = headline(scores, previous, window_counts(dates, near, asof))
     provinces, top_level = highest_threat(dataset.threat_levels, asof)
     since = since or since_default(filters.asof, view.choices.first_date)
-    before, _ = risk.score_sites(
-        view.sites, ctx, pd.Timestamp(since), model, families, view.incident_mask, memo
-    )
+    before, _ = risk.score_sites(view.sites, ctx, pd.Timestamp(since), model, families, view.incident_mask)
     after_since = (dates > pd.Timestamp(since)).to_numpy() & (dates <= asof).to_numpy()
     return Summary(
         view=view,

@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from functools import cached_property
 
 import numpy as np
@@ -289,6 +291,41 @@ def segments_of(geometry_m, max_m: float) -> list[tuple[float, float, object]]:
 # Scoring
 
 
+# What the spatial searches of one context may keep in memory (about 16 bytes per incident found).
+SEARCH_CACHE_BYTES = 256 * 2**20
+
+
+class SearchCache:
+    """A thread-safe store of (positions, distances) pairs, least recently used dropped first once
+    their arrays pass `budget` bytes."""
+
+    def __init__(self, budget: int):
+        self.budget = budget
+        self.size = 0
+        self._items: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: tuple) -> tuple[np.ndarray, np.ndarray] | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple, found: tuple[np.ndarray, np.ndarray]) -> None:
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = found
+            self.size += sum(a.nbytes for a in found)
+            while self.size > self.budget and len(self._items) > 1:
+                _, dropped = self._items.popitem(last=False)
+                self.size -= sum(a.nbytes for a in dropped)
+
+
 @dataclass(frozen=True)
 class Context:
     """Everything the model reads besides the sites, prepared once per dataset: the incidents with
@@ -305,20 +342,33 @@ class Context:
     dates: np.ndarray
     # Positions sorted by x, so that a search reads a slice instead of every incident.
     order: np.ndarray
-    # The columns the model reads, as arrays: taking a few rows of a large frame column by
-    # column costs far more than indexing these.
-    killed: np.ndarray
-    wounded: np.ndarray
-    families: np.ndarray
-    target_sectors: np.ndarray
+    # The columns the model reads, as arrays of numbers: taking a few rows of a large frame column
+    # by column, or comparing strings, costs far more than indexing these.
+    severities: np.ndarray  # severity() of each incident
+    family_codes: np.ndarray  # position in family_names, -1 where there is none
+    family_names: np.ndarray  # sorted
+    target_codes: np.ndarray  # position in target_names (the sector a target belongs to), -1 if none
+    target_names: np.ndarray
 
-    def near(
-        self, geometry_m, radius_m: float, memo: dict | None = None, key=None
-    ) -> tuple[np.ndarray, np.ndarray]:
+    # Which incidents lie near a geometry depends on nothing but the geometry and the radius:
+    # neither the view, nor the date, nor the session. Every rerun of every session asks again
+    # for the same few sites and segments, so the answers are kept for the life of the context
+    # (it is shared by the whole process), the least recently used dropped past the budget.
+    searches: SearchCache = field(
+        default_factory=lambda: SearchCache(SEARCH_CACHE_BYTES), compare=False, repr=False
+    )
+
+    def near(self, geometry_m, radius_m: float) -> tuple[np.ndarray, np.ndarray]:
         """(positions in file order, distances in km) of the incidents within radius_m of a metric
-        geometry, any date and view. `memo` keeps them for another scoring of the same unit."""
-        if memo is not None and key in memo:
-            return memo[key]
+        geometry, any date and view. Read-only arrays, shared: copy before changing them."""
+        key = (shapely.to_wkb(geometry_m), float(radius_m))
+        found = self.searches.get(key)
+        if found is None:
+            found = self._search(geometry_m, radius_m)
+            self.searches.put(key, found)
+        return found
+
+    def _search(self, geometry_m, radius_m: float) -> tuple[np.ndarray, np.ndarray]:
         minx, miny, maxx, maxy = geometry_m.bounds
         lo = np.searchsorted(self.x_sorted, minx - radius_m, side="left")
         hi = np.searchsorted(self.x_sorted, maxx + radius_m, side="right")
@@ -328,8 +378,8 @@ class Context:
         distance = distances_m(geometry_m, self.x[positions], self.y[positions])
         within = distance <= radius_m
         found = positions[within], distance[within] / 1000
-        if memo is not None:
-            memo[key] = found
+        for array in found:
+            array.flags.writeable = False
         return found
 
     def in_view(self, positions: np.ndarray, asof: pd.Timestamp, mask: np.ndarray | None) -> np.ndarray:
@@ -338,6 +388,17 @@ class Context:
         if mask is not None:
             keep &= mask[positions]
         return keep
+
+    def hostile_codes(self, hostile: frozenset[str]) -> np.ndarray:
+        """Indexed by family code: is the family hostile? (The extra last entry, False, is what
+        code -1, no family, reads.)"""
+        return np.append(np.isin(self.family_names, list(hostile)), False)
+
+    def target_code(self, sector: str) -> int:
+        """The code of incidents whose target belongs to the sector (-2, matching none, if no
+        incident's does)."""
+        found = np.flatnonzero(self.target_names == sector)
+        return int(found[0]) if len(found) else -2
 
     @cached_property
     def x_sorted(self) -> np.ndarray:
@@ -389,6 +450,8 @@ def context_for(
     incidents = incidents.reset_index(drop=True)
     x, y = projection.points(incidents["lon"], incidents["lat"])
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    families = pd.Categorical(incidents["actor_family"].astype(object))
+    targets = pd.Categorical(incidents["target_type"].map(TARGET_SECTOR).astype(object))
     return Context(
         incidents,
         threat_levels,
@@ -399,10 +462,14 @@ def context_for(
         y,
         dates=incidents["date"].to_numpy(dtype="datetime64[ns]"),
         order=np.argsort(x, kind="stable"),
-        killed=incidents["killed"].to_numpy(dtype=float, na_value=np.nan),
-        wounded=incidents["wounded"].to_numpy(dtype=float, na_value=np.nan),
-        families=incidents["actor_family"].to_numpy(dtype=object),
-        target_sectors=incidents["target_type"].map(TARGET_SECTOR).to_numpy(dtype=object),
+        severities=severity(
+            incidents["killed"].to_numpy(dtype=float, na_value=np.nan),
+            incidents["wounded"].to_numpy(dtype=float, na_value=np.nan),
+        ),
+        family_codes=families.codes,
+        family_names=families.categories.to_numpy(dtype=object),
+        target_codes=targets.codes,
+        target_names=targets.categories.to_numpy(dtype=object),
     )
 
 
@@ -463,7 +530,6 @@ def score_unit(
     params: ModelParams,
     chosen_families: tuple[str, ...] = (),
     mask: np.ndarray | None = None,
-    memo: dict | None = None,
 ) -> UnitScore:
     considered, hostile = _families_for(site["partner_country"], ctx, chosen_families)
     provinces = province_of(piece_m, ctx, split_list(site["provinces"]))
@@ -471,17 +537,17 @@ def score_unit(
         (threat_from(ctx.ratings.get(p, []), considered, asof) for p in provinces),
         default=(1, "no rating", ""),
     )
-    positions, distances = ctx.near(
-        piece_m, params.radius_km * 1000, memo, (site["site_id"], unit, params.radius_km)
-    )
+    positions, distances = ctx.near(piece_m, params.radius_km * 1000)
     keep = ctx.in_view(positions, asof, mask)
     near, distance_km = positions[keep], distances[keep]
     age = (np.datetime64(asof) - ctx.dates[near]).astype("timedelta64[D]").astype(float)
-    families = ctx.families[near]
-    relevance = np.where(np.isin(families, list(hostile)), 1.0, params.w_other)
-    relevance = relevance * np.where(ctx.target_sectors[near] == site["sector"], params.w_target, 1.0)
+    codes = ctx.family_codes[near]
+    relevance = np.where(ctx.hostile_codes(frozenset(hostile))[codes], 1.0, params.w_other)
+    relevance = relevance * np.where(
+        ctx.target_codes[near] == ctx.target_code(site["sector"]), params.w_target, 1.0
+    )
     contributions = (
-        severity(ctx.killed[near], ctx.wounded[near])
+        ctx.severities[near]
         * recency(age, params.half_life_days)
         * proximity(distance_km, params.radius_km)
         * relevance
@@ -491,9 +557,8 @@ def score_unit(
     likelihood = likelihood_of(threat, x_level, params)
     l_class = likelihood_class(likelihood)
     impact = int(site["criticality"])
-    recent = families[age <= params.half_life_days]
-    top_family = pd.Series(recent).mode().iloc[0] if len(recent) else ""
-    reason = _reason(recent, top_family, params, provinces, threat, threat_family, threat_period, asof)
+    recent = Recent.of(codes[age <= params.half_life_days], ctx.family_names)
+    reason = _reason(recent, params, provinces, threat, threat_family, threat_period, asof)
     return UnitScore(
         site_id=site["site_id"],
         unit=unit,
@@ -512,8 +577,8 @@ def score_unit(
         score=l_class * impact,
         band=band_of(l_class, impact, params.cuts),
         incidents_near=len(near),
-        incidents_recent=len(recent),
-        top_family=top_family,
+        incidents_recent=recent.count,
+        top_family=recent.top_family,
         reason=reason,
         geometry_m=piece_m,
     )
@@ -541,14 +606,31 @@ def near_any_site(
     return near if mask is None else near & mask
 
 
-def _reason(recent, top_family, params, provinces, threat, threat_family, period, asof) -> str:
+@dataclass(frozen=True)
+class Recent:
+    """The incidents near a unit within the last half-life: how many, the family with most of
+    them (the first by name on a tie) and how many that family has."""
+
+    count: int
+    top_family: str
+    top_count: int
+
+    @classmethod
+    def of(cls, codes: np.ndarray, names: np.ndarray) -> Recent:
+        counts = np.bincount(codes[codes >= 0], minlength=len(names))
+        if not counts.any():
+            return cls(len(codes), "", 0)
+        top = int(np.argmax(counts))
+        return cls(len(codes), str(names[top]), int(counts[top]))
+
+
+def _reason(recent: Recent, params, provinces, threat, threat_family, period, asof) -> str:
     months = params.half_life_days / 30.4
     window = f"the last {months:.0f} months" if months >= 2 else f"the last {params.half_life_days:g} days"
-    if len(recent):
-        count = int((recent == top_family).sum())
-        lead = f"{len(recent)} incident(s) within {params.radius_km:g} km in {window}"
-        if top_family and top_family != "unknown":
-            lead += f" ({count} by {top_family})"
+    if recent.count:
+        lead = f"{recent.count} incident(s) within {params.radius_km:g} km in {window}"
+        if recent.top_family and recent.top_family != "unknown":
+            lead += f" ({recent.top_count} by {recent.top_family})"
     else:
         lead = f"no incident within {params.radius_km:g} km in {window}"
     place = " / ".join(provinces) or "unrated area"
@@ -565,12 +647,11 @@ def score_sites(
     params: ModelParams = DEFAULTS,
     chosen_families: tuple[str, ...] = (),
     mask: np.ndarray | None = None,
-    memo: dict | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score every site at the as-of date: (one row per site, one row per scoring unit).
 
-    A site's row is its worst unit (highest score, then likelihood, then exposure). Pass the same
-    `memo` (a dict) to score the same sites at several dates: the spatial search is done once.
+    A site's row is its worst unit (highest score, then likelihood, then exposure). Scoring the
+    same sites again (another date, view or session) reuses the context's spatial searches.
     """
     asof = pd.Timestamp(asof)
     units: list[UnitScore] = []
@@ -591,7 +672,6 @@ def score_sites(
                     params,
                     chosen_families,
                     mask,
-                    memo,
                 )
             )
     unit_frame = pd.DataFrame([asdict(u) for u in units]) if units else _empty_units()

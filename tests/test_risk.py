@@ -284,3 +284,48 @@ def test_model_params_url_round_trip_and_bad_values():
     assert params == risk.DEFAULTS and len(notices) == 4
     both_zero, notices = risk.params_from_query({"w_threat": ["0"], "w_exposure": ["0"]})
     assert both_zero == risk.DEFAULTS and "not both zero" in notices[0]
+
+
+# --- the reason and the shared spatial searches --------------------------------------------------
+
+
+def test_reason_names_the_family_with_most_recent_incidents_and_the_first_by_name_on_a_tie():
+    rows = [incident(5, 10, family="Other"), incident(6, 20, family="Other"), incident(7, 30)]
+    assert "3 incident(s) within 50 km in the last 6 months (2 by Other)" in score_point(context(rows)).reason
+    tie = rows + [incident(8, 40)]
+    unit = score_point(context(tie))
+    assert (unit.top_family, unit.incidents_recent) == ("Hostile", 4)
+    assert "(2 by Hostile)" in unit.reason
+    old = score_point(context([incident(5, 900)]))
+    assert old.reason.startswith("No incident within 50 km in the last 6 months")
+    assert (old.top_family, old.incidents_near) == ("", 1)
+
+
+def test_spatial_searches_are_kept_and_equal_a_fresh_search():
+    rows = [incident(km, days) for km, days in [(1, 5), (30, 50), (49, 500), (55, 5), (120, 1)]]
+    ctx = context(rows)
+    line = ctx.projection.to_metric(LineString([offset(-80), offset(0)]))  # ends at the site
+    first = ctx.near(line, 50_000)
+    assert len(ctx.searches) == 1
+    again = ctx.near(line, 50_000)
+    assert again[0] is first[0] and again[1] is first[1], "the second search reads the kept answer"
+    assert not first[0].flags.writeable, "a kept answer is shared, so it cannot be changed in place"
+    fresh = context(rows).near(line, 50_000)
+    np.testing.assert_array_equal(first[0], fresh[0])
+    np.testing.assert_allclose(first[1], fresh[1])
+    assert list(first[0]) == [0, 1, 2], (
+        "within 50 km of the line: the incidents 1, 30 and 49 km east of its end"
+    )
+    ctx.near(line, 60_000)
+    assert len(ctx.searches) == 2, "another radius is another search"
+
+
+def test_the_search_cache_drops_the_least_recently_used_past_its_budget():
+    cache = risk.SearchCache(budget=3 * 16)  # room for three answers of one incident each
+    answer = (np.zeros(1, dtype=np.int64), np.zeros(1))
+    for key in ["a", "b", "c"]:
+        cache.put((key,), answer)
+    assert cache.get(("a",)) is answer  # "a" is now the most recently used
+    cache.put(("d",), answer)
+    assert cache.get(("b",)) is None and cache.get(("a",)) is answer and len(cache) == 3
+    assert cache.size == 3 * 16
