@@ -16,7 +16,7 @@ head, scores = summary.headline, summary.scores
 st.title(escape_markdown(dataset.scenario.get("title", "Risk overview")))
 with st.container(border=True):
     if head.band:
-        st.markdown(f"### Portfolio risk {ui.band_badge(head.band)}")
+        st.markdown(f"## Portfolio risk {ui.band_badge(head.band)}")
         st.markdown(
             f"**{escape_markdown(head.change())}.** Most exposed: **{escape_markdown(head.worst_site)}**."
         )
@@ -48,7 +48,7 @@ columns[2].metric(
 site = ui.selected_site()
 left, right = st.columns([3, 2])
 with left:
-    st.subheader("Likelihood and impact", anchor=False)
+    st.header("Likelihood and impact", anchor=False)
     st.plotly_chart(
         figures.risk_matrix(scores, params.cuts, site),
         key="overview.matrix",
@@ -58,7 +58,7 @@ with left:
         alt="5 by 5 likelihood and impact matrix with each site placed in its cell",
     )
 with right:
-    st.subheader("Most exposed sites", anchor=False)
+    st.header("Most exposed sites", anchor=False)
     if scores.empty:
         st.info("No site in view with these filters.")
     for row in scores.head(3).itertuples():
@@ -71,7 +71,7 @@ if site:
     ui.site_panel(frame, site, scores, summary.units, summary.ctx, params)
 ui.download_sites(frame, params, scores)
 
-st.subheader("What changed", anchor=False)
+st.header("What changed", anchor=False)
 ui.since_picker(summary.since, frame)
 columns = st.columns(3)
 columns[0].metric("Sites whose band moved", len(summary.moved))
@@ -93,7 +93,7 @@ with st.expander(
         column_config={"date": st.column_config.DateColumn(format="YYYY-MM-DD")},
     )
 
-st.subheader("Key judgments", anchor=False)
+st.header("Key judgments", anchor=False)
 for row in dataset.judgments.itertuples():
     st.markdown(
         f"{ui.likelihood_badge(row.likelihood_term)} {escape_markdown(row.statement)}  \n"

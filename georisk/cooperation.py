@@ -11,6 +11,7 @@ The index, for each year:
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -148,8 +149,8 @@ def small_multiples(table: pd.DataFrame, names: dict[str, str], units: dict[str,
     fig = make_subplots(
         rows=rows,
         cols=cols,
-        subplot_titles=[plain(names.get(c, c))[:48] for c in columns],
-        vertical_spacing=0.12,
+        subplot_titles=[_title(names.get(c, c)) for c in columns],
+        vertical_spacing=0.16 if rows > 1 else 0.1,
         horizontal_spacing=0.06,
     )
     for i, column in enumerate(columns):
@@ -168,14 +169,21 @@ def small_multiples(table: pd.DataFrame, names: dict[str, str], units: dict[str,
         )
         fig.add_trace(_missing_years(values, "n/a", 9), row=r, col=c)
     fig.update_layout(
-        height=230 * rows,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        height=260 * rows,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
         font={"family": "Source Sans, sans-serif"},
         bargap=0.25,
     )
-    fig.update_annotations(font={"size": 12})
+    fig.update_annotations(font={"size": 11})
     fig.update_xaxes(dtick=2, tickfont={"size": 10})
     return fig
+
+
+def _title(name: str, width: int = 22, lines: int = 3) -> str:
+    """A subplot title in short lines: three charts share a row, which is about 120 px each on a
+    phone, and plotly neither wraps nor clips a title, so long ones ran into their neighbours."""
+    wrapped = textwrap.wrap(str(name), width, max_lines=lines, placeholder=" …")
+    return "<br>".join(plain(line) for line in wrapped)
 
 
 def _missing_years(values: pd.Series, label: str, size: int) -> go.Scatter:

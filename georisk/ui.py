@@ -599,7 +599,7 @@ def site_panel(frame: Frame, site_id: str, scores: pd.DataFrame, units: pd.DataF
     row = scores.set_index("site_id").loc[site_id]
     site = frame.sites.set_index("site_id").loc[site_id]
     with st.container(border=True, key="site_panel"):
-        st.subheader(escape_markdown(row["name"]), anchor=False)
+        st.header(escape_markdown(row["name"]), anchor=False)
         st.markdown(f"{band_badge(row['band'])} {escape_markdown(row['reason'])}")
         st.caption(escape_markdown(site["description"]))
         components = pd.DataFrame(

@@ -43,7 +43,7 @@ if selected and selected[0] in ("event", "incident"):
         row = table.loc[item]
         with st.container(border=True, key="timeline_detail"):
             title = row["title"] if kind == "event" else f"{row['location']}: {row['group']}"
-            st.subheader(escape_markdown(title), anchor=False)
+            st.header(escape_markdown(title), anchor=False)
             st.caption(
                 f"{row['date'].date()} ({escape_markdown(row['date_precision'])} precision) · "
                 f"{escape_markdown(row['confidence'])}"
@@ -68,7 +68,7 @@ if selected and selected[0] in ("event", "incident"):
             if isinstance(row.get("notes"), str):
                 st.markdown(f"**Notes:** {escape_markdown(row['notes'])}")
 
-st.subheader("Events in view", anchor=False)
+st.header("Events in view", anchor=False)
 query = st.text_input(
     "Search the events", key="timeline.search", placeholder="Words in the title, summary, actors or place"
 )

@@ -53,7 +53,7 @@ ui.site_picker(scores, site)
 if site:
     ui.site_panel(frame, site, scores, units, ctx, params)
 
-st.subheader("Take it away", anchor=False)
+st.header("Take it away", anchor=False)
 ui.briefing_buttons(
     frame, params, ui.since_value(overview.since_default(filters.asof, frame.choices.first_date), frame)
 )

@@ -28,7 +28,7 @@ st.plotly_chart(
     alt="Small multiples: each cooperation indicator by year",
 )
 
-st.subheader("One indicator, with the key events", anchor=False)
+st.header("One indicator, with the key events", anchor=False)
 chosen = st.selectbox(
     "Indicator", list(table.columns), format_func=lambda c: names.get(c, c), key="coop.indicator"
 )
@@ -46,7 +46,7 @@ st.dataframe(
     column_config={"year": st.column_config.NumberColumn(format="%d")},
 )
 
-st.subheader("Composite cooperation index", anchor=False)
+st.header("Composite cooperation index", anchor=False)
 defaults = cooperation.default_weights(dataset.indicators, dataset.scenario.get("cooperation_index_weights"))
 weights = ui.index_weights(defaults, names)
 composite = cooperation.index(table, weights)
@@ -58,7 +58,7 @@ st.markdown(
     + "."
 )
 
-st.subheader("Cooperation against threat", anchor=False)
+st.header("Cooperation against threat", anchor=False)
 partner = dataset.scenario.get("partner_country")
 partner_sites = frame.sites[frame.sites["partner_country"] == partner] if partner else frame.sites
 ctx = ui.context(dataset)

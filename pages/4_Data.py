@@ -12,7 +12,7 @@ dataset = frame.dataset
 st.title("Data")
 st.caption(f"Folder: {escape_markdown(dataset.data_dir)}")
 
-st.subheader("Files")
+st.header("Files")
 st.dataframe(
     dataset.catalogue(),
     hide_index=True,
@@ -33,7 +33,7 @@ if (dataset.data_dir / "incidents.parquet").exists() and last_import.exists():
         icon=":material/upload_file:",
     )
 
-st.subheader("Validation")
+st.header("Validation")
 problems = dataset.problems_frame()
 if problems.empty:
     st.success("Every row of every file passed validation.")
@@ -44,14 +44,14 @@ else:
     )
     st.dataframe(problems, hide_index=True)
 
-st.subheader("Bring your own scenario")
+st.header("Bring your own scenario")
 st.markdown(
     "Every file's columns are described in `data/README.md`. Point the app at another folder with "
     "`GEORISK_DATA=/path/to/folder streamlit run dashboard.py`, and check it first with "
     "`python -m georisk validate /path/to/folder`."
 )
 
-st.subheader("Import an incident feed", anchor=False)
+st.header("Import an incident feed", anchor=False)
 st.caption(
     "ACLED exports, Global Terrorism Database files (CSV or Excel) or any CSV with a mapping file. The feed "
     "is checked first and every row accounted for; nothing changes until you choose to use it. The same "

@@ -35,7 +35,7 @@ def test_map_with_seeded_layers_and_site(app_env):
     assert "Threat level (provinces)" in names and "Incident density" in names
     assert not any(n.startswith("TTP (") for n in names), "incidents layer is off"
     assert at.get_by_key("site_panel") is not None
-    assert any(s.value == "Guddu thermal power station" for s in at.subheader)
+    assert any(s.value == "Guddu thermal power station" for s in at.header)
     assert param(at, "layers") == ["provinces,density,sites"]
 
 

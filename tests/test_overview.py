@@ -120,7 +120,7 @@ def test_site_in_the_link_opens_its_breakdown(app_env):
     at = run(app_env, asof="2016-12-15", to="2016-12-15", site="nsgp")
     assert not at.exception
     panel = at.get_by_key("site_panel")
-    assert any(s.value.startswith("North–South gas pipeline") for s in at.subheader)
+    assert any(s.value.startswith("North–South gas pipeline") for s in at.header)
     assert panel is not None
     assert param(at, "site") == ["nsgp"]
     assert at.selectbox(key="site.choice").value == "nsgp"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 import numpy as np
@@ -86,6 +87,19 @@ def test_missing_years_stay_missing():
     assert drawn == int(table.notna().sum().sum()), "a bar only where there is a value"
     na_labels = sum(len(t.x) for t in fig.data if t.type == "scatter")
     assert na_labels == int(table.isna().sum().sum()), "every missing year is marked n/a"
+
+
+def test_small_multiple_titles_wrap_into_short_escaped_lines():
+    table = cooperation.series(DATASET.indicators)
+    names = cooperation.labels(DATASET.indicators)
+    names[table.columns[0]] = "<b>Arms</b> deliveries by the partner, counted per year, all types included"
+    fig = cooperation.small_multiples(table, names, {})
+    titles = [a.text for a in fig.layout.annotations]
+    assert len(titles) == table.shape[1]
+    lines = [html.unescape(line) for title in titles for line in title.split("<br>")]
+    assert max(len(line) for line in lines) <= 22, "no line wider than a third of a phone screen holds"
+    assert all(len(title.split("<br>")) <= 3 for title in titles)
+    assert titles[0].startswith("&lt;b&gt;Arms&lt;/b&gt;") and titles[0].endswith(" …"), titles[0]
 
 
 def test_weights_url_form():

@@ -42,7 +42,7 @@ def test_clicking_a_site_on_the_map_opens_its_panel(server, context):
     page.wait_for_url(lambda url: "site=" in url)
     settle(page)
     assert urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)["site"] == ["muzaffargarh-tps"]
-    assert page.locator(".st-key-site_panel h3").first.text_content() == "Muzaffargarh thermal power station"
+    assert page.locator(".st-key-site_panel h2").first.text_content() == "Muzaffargarh thermal power station"
 
 
 def test_every_layer_draws_with_other_hosts_blocked(server, context):

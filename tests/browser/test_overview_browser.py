@@ -30,8 +30,8 @@ def test_click_on_the_matrix_opens_the_site(server, context):
         again.goto(page.url)
         settle(again)
         assert (
-            again.locator(".st-key-site_panel h3").first.text_content()
-            == panel.locator("h3").first.text_content()
+            again.locator(".st-key-site_panel h2").first.text_content()
+            == panel.locator("h2").first.text_content()
         )
     finally:
         other.close()
