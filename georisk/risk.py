@@ -389,10 +389,10 @@ class Context:
             keep &= mask[positions]
         return keep
 
-    def hostile_codes(self, hostile: frozenset[str]) -> np.ndarray:
-        """Indexed by family code: is the family hostile? (The extra last entry, False, is what
-        code -1, no family, reads.)"""
-        return np.append(np.isin(self.family_names, list(hostile)), False)
+    def hostile_codes(self, partner: str) -> np.ndarray:
+        """Indexed by family code: is the family hostile to the partner? (The extra last entry,
+        False, is what code -1, no family, reads.)"""
+        return np.append(np.isin(self.family_names, list(self.hostile(partner))), False)
 
     def target_code(self, sector: str) -> int:
         """The code of incidents whose target belongs to the sector (-2, matching none, if no
@@ -511,13 +511,6 @@ class UnitScore:
     geometry_m: object
 
 
-def _families_for(site_partner: str, ctx: Context, chosen: tuple[str, ...]) -> tuple[set[str], set[str]]:
-    """(families whose threat level counts, families whose incidents count in full)."""
-    hostile = set(ctx.hostile(site_partner))
-    considered = set(chosen) if chosen else hostile
-    return considered, hostile
-
-
 def score_unit(
     site: Mapping,
     unit: int,
@@ -531,7 +524,9 @@ def score_unit(
     chosen_families: tuple[str, ...] = (),
     mask: np.ndarray | None = None,
 ) -> UnitScore:
-    considered, hostile = _families_for(site["partner_country"], ctx, chosen_families)
+    # The threat level counts the families the analyst chose, else those hostile to the partner;
+    # incidents count in full when their family is hostile (relevance, below).
+    considered = set(chosen_families) or set(ctx.hostile(site["partner_country"]))
     provinces = province_of(piece_m, ctx, split_list(site["provinces"]))
     threat, threat_family, threat_period = max(
         (threat_from(ctx.ratings.get(p, []), considered, asof) for p in provinces),
@@ -542,7 +537,7 @@ def score_unit(
     near, distance_km = positions[keep], distances[keep]
     age = (np.datetime64(asof) - ctx.dates[near]).astype("timedelta64[D]").astype(float)
     codes = ctx.family_codes[near]
-    relevance = np.where(ctx.hostile_codes(frozenset(hostile))[codes], 1.0, params.w_other)
+    relevance = np.where(ctx.hostile_codes(site["partner_country"])[codes], 1.0, params.w_other)
     relevance = relevance * np.where(
         ctx.target_codes[near] == ctx.target_code(site["sector"]), params.w_target, 1.0
     )

@@ -24,14 +24,11 @@ class View:
     events: pd.DataFrame
     sites: pd.DataFrame
     indicators: pd.DataFrame
-    # Which of the dataset's incidents are in view (positional), and which would be without the
-    # period filter (still nothing after the as-of date): what fixed-window trends count.
+    # Which of the dataset's incidents are in view (positional).
     incident_mask: np.ndarray
-    trend_mask: np.ndarray
 
     @classmethod
     def of(cls, dataset: Dataset, filters: flt.Filters, choices: flt.Choices | None = None) -> View:
-        incident_mask = flt.mask(dataset.incidents, "incidents", filters)
         return cls(
             dataset=dataset,
             filters=filters,
@@ -39,8 +36,7 @@ class View:
             events=flt.apply(dataset.events, "events", filters),
             sites=flt.apply(dataset.sites, "sites", filters),
             indicators=flt.apply(dataset.indicators, "indicators", filters),
-            incident_mask=incident_mask,
-            trend_mask=flt.mask(dataset.incidents, "incidents", replace(filters, start=None, end=None)),
+            incident_mask=flt.mask(dataset.incidents, "incidents", filters),
         )
 
     @cached_property
@@ -52,5 +48,8 @@ class View:
     def incident_count(self) -> int:
         return int(self.incident_mask.sum())
 
-    def incidents_any_period(self) -> pd.DataFrame:
-        return self.dataset.incidents[self.trend_mask]
+    @cached_property
+    def trend_mask(self) -> np.ndarray:
+        """Which incidents would be in view without the period filter (still nothing after the
+        as-of date): what fixed-window trends count. Made when a page asks for it."""
+        return flt.mask(self.dataset.incidents, "incidents", replace(self.filters, start=None, end=None))
