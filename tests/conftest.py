@@ -6,6 +6,8 @@ import csv
 import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,11 @@ def data_copy(tmp_path: Path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(DATA, target)
     return target
+
+
+def georisk_cli(*args: str) -> subprocess.CompletedProcess:
+    """`python -m georisk ARGS` as a user runs it, from the project root."""
+    return subprocess.run([sys.executable, "-m", "georisk", *args], cwd=ROOT, capture_output=True, text=True)
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:

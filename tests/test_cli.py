@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import DATA, ROOT, set_cell
+from tests.conftest import DATA, georisk_cli, set_cell
 
 
 def validate(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "georisk", "validate", *args], cwd=ROOT, capture_output=True, text=True
-    )
+    return georisk_cli("validate", *args)
 
 
 def test_bundled_data_validates_clean():

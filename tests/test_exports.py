@@ -6,7 +6,6 @@ import datetime as dt
 import io
 import json
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from georisk import briefing, export, overview, risk
 from georisk import filters as flt
 from georisk.dataset import load_dataset
 from georisk.view import View
-from tests.conftest import DATA, ROOT, require_chromium
+from tests.conftest import DATA, georisk_cli, require_chromium
 
 DATASET = load_dataset(DATA)
 CHOICES = flt.choices_for(DATASET)
@@ -123,9 +122,7 @@ def test_briefing_html_fetches_nothing_and_escapes_data():
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "georisk", "brief", *args], cwd=ROOT, capture_output=True, text=True
-    )
+    return georisk_cli("brief", *args)
 
 
 def test_cli_briefing_with_several_filters(tmp_path: Path):

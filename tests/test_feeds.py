@@ -20,7 +20,7 @@ from georisk.dataset import load_dataset
 from georisk.feeds import core
 from georisk.feeds.core import family_lookup
 from georisk.feeds.reading import FeedError, sniff
-from tests.conftest import DATA, EXTERNAL, ROOT
+from tests.conftest import DATA, EXTERNAL, ROOT, georisk_cli
 
 CONTEXT = feeds.context_for(DATA)
 ACLED_HEADER = (
@@ -417,19 +417,9 @@ def test_messy_real_file_imports_with_the_shipped_mapping(tmp_path: Path):
 def test_cli_import_errors(tmp_path: Path):
     bad = tmp_path / "feed.csv"
     bad.write_text("a,b\n1,2\n", encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "georisk", "import", "acled", str(bad), "--out", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    result = georisk_cli("import", "acled", str(bad), "--out", str(tmp_path))
     assert result.returncode == 2 and "does not look like an ACLED export" in result.stderr
-    result = subprocess.run(
-        [sys.executable, "-m", "georisk", "import", "csv", str(bad), "--out", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    result = georisk_cli("import", "csv", str(bad), "--out", str(tmp_path))
     assert result.returncode == 2 and "needs a mapping file" in result.stderr
 
 
