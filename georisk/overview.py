@@ -69,7 +69,6 @@ class Headline:
     previous_band: str | None
     movement: str
     worst_site: str | None
-    worst_reason: str | None
     incidents_now: int
     incidents_before: int
     trend: str
@@ -105,7 +104,6 @@ def headline(scores: pd.DataFrame, previous_scores: pd.DataFrame, near_now: tupl
         previous_band=previous,
         movement=band_movement(band, previous),
         worst_site=None if worst is None else worst["name"],
-        worst_reason=None if worst is None else worst["reason"],
         incidents_now=near_now[0],
         incidents_before=near_now[1],
         trend=trend,

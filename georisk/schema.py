@@ -440,7 +440,6 @@ TABLES: tuple[TableSpec, ...] = (
     INDICATORS,
     JUDGMENTS,
 )
-TABLES_BY_NAME = {spec.name: spec for spec in TABLES}
 
 
 def split_list(value: object) -> list[str]:

@@ -265,10 +265,6 @@ def set_page_param(name: str, values: list[str]) -> None:
         del st.query_params[name]
 
 
-def add_notice(message: str) -> None:
-    st.session_state.setdefault(NOTICES, []).append(message)
-
-
 def _show_notices() -> None:
     notices = st.session_state.get(NOTICES) or []
     if notices:
