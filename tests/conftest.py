@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from streamlit import config as streamlit_config
+from streamlit.testing.v1 import AppTest
 
 # Viewers get no error details (.streamlit/config.toml); a failing AppTest should say what failed.
 streamlit_config.set_option("client.showErrorDetails", "full")
@@ -27,6 +28,16 @@ def data_copy(tmp_path: Path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(DATA, target)
     return target
+
+
+def open_page(page: str | None = None, **params: str | list[str]) -> AppTest:
+    """Open the app as a link does: the URL's parameters, the home page, then `page` (a script
+    under pages/) through the sidebar, as a user would. Point it at a data folder first."""
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    for name, value in params.items():
+        at.query_params[name] = value
+    at.run()
+    return at.switch_page(page).run() if page else at
 
 
 def georisk_cli(*args: str) -> subprocess.CompletedProcess:

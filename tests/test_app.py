@@ -7,23 +7,15 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import DATA, ROOT, set_cell, shown
+from tests.conftest import DATA, ROOT, open_page, set_cell, shown
 
 PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
-
-
-def run_page(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    return at
 
 
 @pytest.mark.parametrize("page", [None, *PAGES])
 def test_page_runs_without_exception(app_env, page):
     app_env(DATA)
-    at = run_page(page)
+    at = open_page(page)
     assert not at.exception, at.exception
     assert at.title, "every page has a title"
     assert not at.error
@@ -32,11 +24,11 @@ def test_page_runs_without_exception(app_env, page):
 def test_app_lists_rejected_rows_and_keeps_the_rest(app_env, data_copy: Path):
     row = set_cell(data_copy / "incidents.csv", 0, "date", "not a date")
     app_env(data_copy)
-    at = run_page()
+    at = open_page()
     assert not at.exception
     assert any("1 row(s) were rejected" in w.value for w in at.sidebar.warning)
 
-    at = run_page("pages/4_Data.py")
+    at = open_page("pages/4_Data.py")
     problems = at.dataframe[1].value
     hit = problems[(problems["file"] == "incidents.csv") & (problems["row"] == row)]
     assert list(hit["column"]) == ["date"]
@@ -47,14 +39,14 @@ def test_missing_file_gives_a_message_not_a_traceback(app_env, data_copy: Path):
     (data_copy / "sites.geojson").unlink()
     app_env(data_copy)
     for page in [None, *PAGES]:
-        at = run_page(page)
+        at = open_page(page)
         assert not at.exception, (page, at.exception)
         assert any("sites.geojson could not be loaded" in shown(e.value) for e in at.error)
 
 
 def test_missing_data_folder_is_explained(app_env, tmp_path: Path):
     app_env(tmp_path / "nowhere")
-    at = run_page()
+    at = open_page()
     assert not at.exception
     assert any("does not exist" in e.value for e in at.error)
 
@@ -66,7 +58,7 @@ def test_clearing_streamlit_caches_keeps_the_loaded_scenario(app_env):
     from georisk import ui
 
     app_env(DATA)
-    run_page()
+    open_page()
     dataset = ui.load()
     context = ui.context(dataset)
     st.cache_data.clear()
@@ -94,6 +86,6 @@ def test_with_sign_in_configured_a_visitor_sees_only_the_sign_in(app_env):
 
 def test_without_sign_in_configured_the_dashboard_opens(app_env):
     app_env(DATA)
-    at = run_page()
+    at = open_page()
     assert "Sign in" not in [b.label for b in at.button]
     assert at.sidebar.multiselect

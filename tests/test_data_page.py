@@ -6,14 +6,13 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.conftest import open_page
 from tests.test_feeds import ACLED_HEADER, acled_row
 
 
 def data_page(app_env, data_dir: Path) -> AppTest:
     app_env(data_dir)
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60).run()
-    return at.switch_page("pages/4_Data.py").run()
+    return open_page("pages/4_Data.py")
 
 
 def test_upload_is_checked_then_used_then_undone(app_env, data_copy: Path):

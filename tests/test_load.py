@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from tests.browser.conftest import start_server
+from tests.browser.conftest import running_app
 from tests.sessions import Tally, Viewer, check, crowd, drive
 
 VIEWERS = 30
@@ -17,10 +17,8 @@ VIEWERS = 30
 
 @pytest.fixture(scope="module")
 def app():
-    process, base = start_server()
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    with running_app() as base:
+        yield base
 
 
 def active_sessions(base: str) -> int:

@@ -6,16 +6,12 @@ import json
 
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import DATA, ROOT
+from tests.conftest import DATA, open_page
 
 
 def run(app_env, **params) -> AppTest:
     app_env(DATA)
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
-    for name, value in params.items():
-        at.query_params[name] = value
-    at.run()
-    return at.switch_page("pages/2_Map.py").run()
+    return open_page("pages/2_Map.py", **params)
 
 
 def trace_names(at: AppTest) -> list[str]:

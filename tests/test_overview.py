@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from georisk import overview, risk
-from tests.conftest import DATA, ROOT
+from tests.conftest import DATA, open_page
 
 
 @pytest.mark.parametrize(
@@ -82,10 +82,7 @@ def test_highest_threat_province_on_the_bundled_data():
 
 def run(app_env, **params) -> AppTest:
     app_env(DATA)
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
-    for name, value in params.items():
-        at.query_params[name] = value
-    return at.run()
+    return open_page(**params)
 
 
 def param(at: AppTest, name: str) -> list[str]:

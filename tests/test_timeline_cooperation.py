@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from georisk import cooperation, timeline
 from georisk.dataset import load_dataset
-from tests.conftest import DATA, ROOT
+from tests.conftest import DATA, open_page
 
 DATASET = load_dataset(DATA)
 
@@ -112,11 +112,7 @@ def test_weights_url_form():
 
 def run(app_env, page, **params) -> AppTest:
     app_env(DATA)
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
-    for name, value in params.items():
-        at.query_params[name] = value
-    at.run()
-    return at.switch_page(page).run()
+    return open_page(page, **params)
 
 
 def test_timeline_page_obeys_the_filters(app_env):

@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -90,15 +91,24 @@ def start_server(data_dir: Path = DATA, extra_env: dict | None = None) -> tuple[
     raise RuntimeError("streamlit did not answer within 60 s")
 
 
+@contextmanager
+def running_app(data_dir: Path = DATA) -> Iterator[str]:
+    """A server for the length of a `with` block (or a fixture): yields its base URL."""
+    process, base = start_server(data_dir)
+    try:
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 @pytest.fixture
 def server() -> Iterator[str]:
     """A freshly started server for each test: deep links must work on a server that has never
     seen the session."""
     require_chromium()
-    process, base = start_server()
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    with running_app() as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

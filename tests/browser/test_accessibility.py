@@ -9,7 +9,8 @@ from importlib.resources import files
 
 import pytest
 
-from tests.browser.conftest import settle
+from tests.browser.conftest import running_app, settle
+from tests.conftest import require_chromium
 
 PAGES = (
     "/?site=nsgp&asof=2016-12-15&to=2016-12-15",
@@ -23,15 +24,10 @@ AXE = (files("axe_playwright_python") / "axe.min.js").read_text(encoding="utf-8"
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    from tests.browser.conftest import start_server
-    from tests.conftest import require_chromium
-
+def app():
     require_chromium()
-    process, base = start_server()
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    with running_app() as base:
+        yield base
 
 
 @pytest.mark.parametrize("width", [1400, 400])

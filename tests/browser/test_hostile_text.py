@@ -9,7 +9,7 @@ from georisk import briefing, overview, risk
 from georisk import filters as flt
 from georisk.dataset import load_dataset
 from georisk.view import View
-from tests.browser.conftest import settle, start_server
+from tests.browser.conftest import running_app, settle
 from tests.hostile import HOSTILE, plant
 
 # Page, and whether the payload is in the page's text (tables draw on a canvas, outside the DOM).
@@ -39,10 +39,8 @@ def hostile_server(tmp_path_factory):
     shutil.copytree(DATA, folder)
     plant(folder)
     assert load_dataset(folder).errors == [], "the payloads are valid text: every row still loads"
-    process, base = start_server(folder)
-    yield base, folder
-    process.terminate()
-    process.wait(timeout=10)
+    with running_app(folder) as base:
+        yield base, folder
 
 
 @pytest.mark.parametrize("path,in_text", PAGES)
