@@ -519,13 +519,15 @@ def _on_site_choice() -> None:
 
 def site_picker(scores: pd.DataFrame, site: str | None) -> None:
     """A list to open a site from (the same choice a click on a chart makes)."""
-    ids = list(scores["site_id"])
-    names = dict(zip(scores["site_id"], scores["name"], strict=True))
-    st.session_state[SITE_CHOICE] = site if site in ids else None
+    labels = {
+        i: f"{name} ({band})"
+        for i, name, band in zip(scores["site_id"], scores["name"], scores["band"], strict=True)
+    }
+    st.session_state[SITE_CHOICE] = site if site in labels else None
     st.selectbox(
         "Open a site",
-        ids,
-        format_func=lambda i: f"{names[i]} ({scores.set_index('site_id').at[i, 'band']})",
+        list(labels),
+        format_func=labels.__getitem__,
         key=SITE_CHOICE,
         index=None,
         placeholder="Choose a site to see why it scores as it does",

@@ -54,10 +54,12 @@ if selected and selected[0] in ("event", "incident"):
                     f"**Actors:** {escape_markdown(row['actors'])}  \n"
                     f"**Where:** {escape_markdown(row['location'])} · **significance** {row['significance']}"
                 )
+                site_names = dict(
+                    zip(frame.dataset.sites["site_id"], frame.dataset.sites["name"], strict=True)
+                )
                 for site_id in split_list(row["site_ids"]):
-                    if site_id in set(frame.dataset.sites["site_id"]):
-                        name = frame.dataset.sites.set_index("site_id").at[site_id, "name"]
-                        ui.map_link(frame, site_id, f"Open {name} on the map")
+                    if site_id in site_names:
+                        ui.map_link(frame, site_id, f"Open {site_names[site_id]} on the map")
             else:
                 st.markdown(
                     f"**Attack:** {escape_markdown(row['attack_type'])} on "

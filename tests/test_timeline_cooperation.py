@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from georisk import cooperation, timeline
 from georisk.dataset import load_dataset
-from tests.conftest import DATA, open_page
+from tests.conftest import DATA, open_page, shown
 
 DATASET = load_dataset(DATA)
 
@@ -153,3 +153,20 @@ def test_a_large_feed_is_drawn_month_by_month():
     assert not (rows["kind"] == "incident").any()
     counts = timeline.monthly(DATASET.incidents)
     assert len(months) == len(counts), "one marker per family and month"
+
+
+def test_a_chosen_event_shows_its_details_and_links_to_its_sites_on_the_map(app_env):
+    event = DATASET.events[DATASET.events["site_ids"].fillna("") != ""].iloc[0]
+    at = run(app_env, "pages/1_Timeline.py")
+    at.session_state["timeline.selected"] = ["event", event["event_id"]]
+    at.run()
+    assert not at.exception
+    assert any(shown(h.value) == event["title"] for h in at.header)
+    names = dict(zip(DATASET.sites["site_id"], DATASET.sites["name"], strict=True))
+    links = [link.proto for link in at.get("page_link") if link.proto.label.startswith("Open ")]
+    sites = [s.strip() for s in event["site_ids"].split(";") if s.strip() in names]
+    assert sites, "the event names a site of the data"
+    assert [shown(link.label) for link in links] == [f"Open {names[s]} on the map" for s in sites]
+    assert all(
+        link.page == "Map" and f"site={s}" in link.query_string for link, s in zip(links, sites, strict=True)
+    )
