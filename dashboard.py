@@ -3,7 +3,7 @@ what changed, and the analysts' key judgments."""
 
 import streamlit as st
 
-from georisk import figures, overview, risk, ui
+from georisk import figures, overview, ratings, risk, ui
 from georisk.text import escape_markdown
 
 frame = ui.page_frame("Overview")
@@ -16,17 +16,18 @@ head, scores = summary.headline, summary.scores
 st.title(escape_markdown(dataset.scenario.get("title", "Risk overview")))
 with st.container(border=True):
     if head.band:
-        st.markdown(f"## Portfolio risk {ui.band_badge(head.band)}")
+        incomplete = " :gray-badge[rests on exposure alone]" if summary.ratings.unrated else ""
+        st.markdown(f"## Portfolio risk {ui.band_badge(head.band)}{incomplete}")
         st.markdown(
             f"**{escape_markdown(head.change())}.** Most exposed: **{escape_markdown(head.worst_site)}**."
         )
     else:
         st.markdown(escape_markdown(head.sentence()))
+    notice = summary.ratings.text()
+    if notice:
+        st.warning(escape_markdown(notice), icon=":material/warning:")
     st.markdown(escape_markdown(head.trend_sentence()))
-    st.caption(
-        f"As of {filters.asof.isoformat()}. Trend words: a change of {overview.CHANGE_PCT} % or more is an "
-        f"increase or decrease, {overview.SHARP_CHANGE_PCT} % or more a sharp one (ACLED's convention)."
-    )
+    st.caption(f"As of {filters.asof.isoformat()}. {escape_markdown(overview.trend_rule())}")
 ui.briefing_buttons(frame, params, since)
 
 columns = st.columns(3)
@@ -36,14 +37,22 @@ columns[1].metric(
     head.incidents_now,
     delta=head.incidents_now - head.incidents_before,
     delta_color="inverse",
-    help=f"Within {params.radius_km:g} km of a site; the change is against the "
-    f"{overview.WINDOW_DAYS} days before.",
+    help=f"Within {params.radius_km:g} km of a site, counting only points placed precisely enough for "
+    f"that radius ({summary.left_out_now} more nearby-looking incidents were left out for imprecision); "
+    f"the change is against the {overview.WINDOW_DAYS} days before.",
 )
 columns[2].metric(
     "Highest-threat province",
     ", ".join(summary.provinces) or "no rating",
-    help=None if summary.top_level is None else f"Overall threat level {summary.top_level} of 5",
+    help="No province has a threat rating at this date"
+    if summary.top_level is None
+    else f"Overall threat level {summary.top_level} of 5 ({ratings.SOURCE_LABELS[params.ratings]})",
 )
+if summary.left_out_now:
+    st.caption(
+        f"{summary.left_out_now} incident(s) in the last {overview.WINDOW_DAYS} days look near a site but "
+        "are placed too coarsely (district, province or flagged points) to say so: not counted above."
+    )
 
 site = ui.selected_site()
 left, right = st.columns([3, 2])
@@ -105,12 +114,11 @@ with st.expander("What the likelihood and confidence words mean"):
     st.dataframe(overview.confidence_legend(), hide_index=True)
 
 with st.expander("Methodology"):
-    st.markdown(risk.methodology(params))
+    st.markdown(risk.methodology(params, summary.ctx.district_km))
+    st.markdown(escape_markdown(overview.trend_rule()))
 
 st.divider()
-sources = dataset.catalog.get("files", {})
 st.caption(
     f"Data as of {filters.asof.isoformat()} (latest in the data: {frame.choices.last_date.isoformat()}). "
-    f"{risk.MODEL_VERSION}. Sources: every record cites its own; by file: "
-    + "; ".join(f"{name}: {escape_markdown(entry.get('source', ''))}" for name, entry in sources.items())
+    f"{risk.MODEL_VERSION}. {escape_markdown(dataset.sources_text())}"
 )

@@ -17,13 +17,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
 
 import georisk
-from georisk import figures, mapping, overview, risk
+from georisk import figures, mapping, overview, precision, risk
 from georisk.text import plain
 
 # Most items of each list a single A4 page holds; the page says when it shows fewer than exist.
@@ -43,12 +45,18 @@ def static_map(summary: overview.Summary) -> go.Figure:
     view = summary.view
     dataset = view.dataset
     levels = mapping.province_levels(
-        dataset.threat_levels, dataset.boundaries, summary.asof, set(view.filters.actors)
+        summary.ctx, summary.asof, set(view.filters.actors), summary.model.ratings
     )
     level_of = dict(zip(levels["province"], levels["level"], strict=True))
     fig = go.Figure()
     for name, geometry in zip(dataset.boundaries["name"], dataset.boundaries.geometry, strict=True):
-        colour = mapping.THREAT_COLOURS[int(level_of.get(name, 1)) - 1]
+        level = level_of.get(name)
+        # A province with no rating is grey, never the colour of a level.
+        colour = (
+            mapping.NO_RATING_COLOUR
+            if level is None or pd.isna(level)
+            else mapping.THREAT_COLOURS[int(level) - 1]
+        )
         for polygon in _polygons(geometry):
             xs, ys = polygon.exterior.xy
             fig.add_trace(
@@ -67,17 +75,31 @@ def static_map(summary: overview.Summary) -> go.Figure:
         fig.add_annotation(
             x=point.x, y=point.y, text=plain(name), showarrow=False, font={"size": 7, "color": "#333333"}
         )
-    incidents = view.incidents.tail(MAX_MAP_INCIDENTS)
-    fig.add_trace(
-        go.Scatter(
-            x=incidents["lon"],
-            y=incidents["lat"],
-            mode="markers",
-            hoverinfo="skip",
-            marker={"size": 3, "color": "#444444", "opacity": 0.5},
-            name="incidents",
+    # Filled: points that count toward exposure; open circles: too coarse for the radius;
+    # province-level points are not drawn as places.
+    ctx, radius = summary.ctx, summary.model.radius_km
+    positions = np.flatnonzero(view.incident_mask)[-MAX_MAP_INCIDENTS:]
+    uncertainty = ctx.uncertainty[positions]
+    incidents = ctx.incidents.iloc[positions]
+    for symbol, keep in (
+        ("circle", precision.usable(uncertainty, radius)),
+        ("circle-open", np.isfinite(uncertainty) & ~precision.usable(uncertainty, radius)),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=incidents.loc[keep, "lon"],
+                y=incidents.loc[keep, "lat"],
+                mode="markers",
+                hoverinfo="skip",
+                marker={
+                    "size": 3 if symbol == "circle" else 5,
+                    "color": "#444444",
+                    "opacity": 0.5,
+                    "symbol": symbol,
+                },
+                name="incidents",
+            )
         )
-    )
     units = summary.units
     for band in risk.BANDS:
         colour = risk.BAND_COLOURS[band]
@@ -180,9 +202,7 @@ def build(summary: overview.Summary, link: str = "") -> Briefing:
         )
         or "<li>No site changed band.</li>"
     )
-    sources = "; ".join(
-        f"{_escape(k)}: {_escape(v.get('source', ''))}" for k, v in dataset.catalog.get("files", {}).items()
-    )
+    sources = _escape(dataset.sources_text())
     generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     html = TEMPLATE.format(
         plotlyjs=get_plotlyjs(),
@@ -194,6 +214,8 @@ def build(summary: overview.Summary, link: str = "") -> Briefing:
         change=_escape(head.change() + "." if head.band else head.sentence()),
         worst=_escape(head.worst_site or "-"),
         trend=_escape(head.trend_sentence()),
+        ratings_notice=(f"<br><b>{_escape(summary.ratings.text())}</b>" if summary.ratings.text() else ""),
+        left_out=(f"; {summary.left_out_now} more left out for imprecision" if summary.left_out_now else ""),
         top_two=summary.top_two,
         site_count=len(summary.scores),
         incidents_now=head.incidents_now,
@@ -228,6 +250,8 @@ def _scope(view) -> str:
         ("region", f.regions),
         ("actor", f.actors),
         ("category", f.categories),
+        ("attribution", f.attributions),
+        ("outcome", f.outcomes),
     ):
         if values:
             parts.append(f"{label}: {', '.join(values)}")
@@ -321,10 +345,10 @@ footer {{ margin-top: 2mm; font-size: 6.2pt; color: #555; }}
 <body><div class="page">
 <h1>{title}</h1>
 <p class="meta">Briefing as of <b>{asof}</b> · {scope} · generated {generated} by georisk {version}</p>
-<div class="headline"><span class="band">Portfolio risk: {band}</span><br>{change} Most exposed: <b>{worst}</b>.<br>{trend}</div>
+<div class="headline"><span class="band">Portfolio risk: {band}</span><br>{change} Most exposed: <b>{worst}</b>.<br>{trend}{ratings_notice}</div>
 <div class="figures">
 <div>Sites at High or Very high<b>{top_two} of {site_count}</b></div>
-<div>Incidents near sites, last {window} days<b>{incidents_now} (previous {window}: {incidents_before})</b></div>
+<div>Incidents near sites, last {window} days<b>{incidents_now} (previous {window}: {incidents_before}{left_out})</b></div>
 <div>Highest-threat province<b>{province}{province_level}</b></div>
 </div>
 <div class="row">
@@ -336,6 +360,6 @@ footer {{ margin-top: 2mm; font-size: 6.2pt; color: #555; }}
 <p>{new_incidents} new incidents near sites · {new_events} new events</p><ul>{moved}</ul>
 <h2>Key judgments</h2><ul>{judgments}</ul>{more_judgments}
 <footer><b>Model:</b> {model} ({model_settings}). Likelihood words: ICD 203 scale.
-<b>Sources:</b> every record cites its own; by file: {sources}<br><b>View:</b> {link}</footer>
+{sources}<br><b>View:</b> {link}</footer>
 </div></body></html>
 """

@@ -1,8 +1,10 @@
 """Command line: `python -m georisk validate [DATA_DIR]`, `python -m georisk catalog [DATA_DIR]`,
 `python -m georisk brief --asof 2016-12-15 --sector energy --out brief.pdf`,
-`python -m georisk import acled|gtd|csv FILE [--mapping MAPPING] --out DATA_DIR`.
+`python -m georisk import acled|gtd|ucdp|csv FILE [--mapping MAPPING] --out DATA_DIR [--check] [--force]`,
+`python -m georisk imports list|show|restore|curated ...` (the kept versions of the imports).
 
-Exit status: 0 when the folder is clean, 1 when any problem was found, 2 for bad arguments.
+Exit status: 0 when the folder is clean (or the import was committed), 1 when any problem was
+found (or the import was refused: nothing changed), 2 for bad arguments.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ BRIEF_OPTIONS = {
     "region": "region",
     "actor": "actor",
     "category": "category",
+    "attribution": "attribution",
+    "outcome": "outcome",
     "from": "from",
     "to": "to",
     "asof": "asof",
@@ -93,31 +97,94 @@ def brief(args: argparse.Namespace) -> int:
 def import_feed(args: argparse.Namespace) -> int:
     from georisk import feeds
     from georisk.feeds.reading import FeedError
+    from georisk.feeds.store import ImportRefused, refusals
 
     if not args.file.is_file():
         print(f"error: {args.file} is not a file", file=sys.stderr)
         return 2
     try:
-        incidents, report = feeds.import_file(args.kind, args.file, args.out, args.mapping, args.encoding)
+        incidents, report, _ = feeds.import_file(
+            args.kind, args.file, args.out, args.mapping, args.encoding, commit=False
+        )
     except (FeedError, UnicodeDecodeError, LookupError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(f"{args.file.name} ({report.kind}, read as {report.encoding}) -> {args.out / feeds.core.PARQUET}")
-    print(f"kept without usable coordinates, placed at their province: {report.relocated}")
-    print(
-        f"province taken from the coordinates: {report.province_filled} missing, "
-        f"{report.province_corrected} contradicting the feed"
-    )
+    print_report(report, report.issues_frame())
+    if args.check:
+        reasons = refusals(report)
+        print(
+            "checked only (--check): nothing changed"
+            + (f"; it would be refused: {'; '.join(reasons)}" if reasons else "")
+        )
+        print(report.summary())
+        return 1 if reasons else 0
+    try:
+        version = feeds.FolderStore(args.out).commit(incidents, report, force=args.force)
+    except ImportRefused as refused:
+        print(
+            f"refused, nothing changed: {refused}. Check the rows listed above, or use --force.",
+            file=sys.stderr,
+        )
+        print(report.summary())
+        return 1
+    print(f"committed as version {version.id}: {args.out / feeds.store.PARQUET} now holds these incidents")
+    print(report.summary())
+    return 0
+
+
+def print_report(report, listed) -> None:
+    """The import report and its listed rows, as the Data page shows them."""
+    print(f"{report.file} ({report.kind}, read as {report.encoding})")
+    for line in report.lines():
+        print(line)
     if report.unknown_actors:
         names = ", ".join(f"{k} ({v})" for k, v in list(report.unknown_actors.items())[:10])
-        print(f"group names not in actor_aliases.csv, imported as 'unknown': {names}")
+        print(f"most frequent group names not in actor_aliases.csv, imported as 'unknown': {names}")
     for field, values in report.other_values.items():
         print(
-            f"{field} words not in the vocabulary, imported as 'other': "
-            + ", ".join(f"{k} ({v})" for k, v in list(values.items())[:10])
+            f"{field} words not recognised: " + ", ".join(f"{k} ({v})" for k, v in list(values.items())[:10])
         )
-    print(f"every listed row with its reason: {args.out / feeds.core.REPORT_ROWS}")
-    print(report.summary())
+    for row in listed.head(20).itertuples():
+        feed_id = f" ({row.feed_id})" if isinstance(row.feed_id, str) else ""
+        print(f"row {row.row}{feed_id}: {row.status}: {row.reason}")
+    if len(listed) > 20:
+        print(
+            f"... and {len(listed) - 20:,} more listed rows "
+            "(the Data page and the version's rows.csv list them all)"
+        )
+
+
+def imports(args: argparse.Namespace) -> int:
+    from georisk.feeds.store import FolderStore
+
+    store = FolderStore(args.data)
+    if args.action == "list":
+        versions = store.versions()
+        if not versions:
+            print(f"no import versions in {args.data}: the curated incidents.csv is in use")
+        for v in versions:
+            print(f"{'*' if v.in_use else ' '} {v.id}  {v.created}  {v.kind}  {v.file}  {v.summary}")
+        if versions and not any(v.in_use for v in versions):
+            print("(the curated incidents.csv is in use)")
+        return 0
+    if args.action == "curated":
+        store.use_curated()
+        print(f"the curated incidents.csv is in use in {args.data}; every version is kept")
+        return 0
+    if not args.version:
+        print("error: name a version (python -m georisk imports list shows them)", file=sys.stderr)
+        return 2
+    try:
+        if args.action == "show":
+            report, rows = store.report(args.version)
+            print_report(report, rows)
+            print(report.summary())
+        else:
+            store.restore(args.version)
+            print(f"version {args.version} is in use in {args.data}")
+    except KeyError as err:
+        print(f"error: {err.args[0]}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -138,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     make.add_argument(
         "--data", type=Path, default=BUNDLED_DATA, help="data folder (default: the bundled one)"
     )
-    for name in ("sector", "region", "actor", "category"):
+    for name in ("sector", "region", "actor", "category", "attribution", "outcome"):
         make.add_argument(f"--{name}", action="append", metavar=name.upper(), help="repeat for several")
     for name in ("from", "to", "asof", "since"):
         make.add_argument(f"--{name}", metavar="YYYY-MM-DD")
@@ -151,15 +218,29 @@ def main(argv: list[str] | None = None) -> int:
         "--link-base", default="", help="the dashboard's address, for the link printed on the page"
     )
     make.add_argument("--out", required=True, help="brief.pdf or brief.html")
-    feed = commands.add_parser("import", help="import an incident feed (ACLED, GTD or a mapped CSV)")
-    feed.add_argument("kind", choices=("acled", "gtd", "csv"))
+    feed = commands.add_parser(
+        "import", help="import an incident feed (ACLED, GTD, UCDP GED or a mapped CSV)"
+    )
+    feed.add_argument("kind", choices=("acled", "gtd", "ucdp", "csv"))
     feed.add_argument("file", type=Path)
     feed.add_argument("--mapping", type=Path, help="TOML mapping for a plain CSV (see examples/mappings/)")
     feed.add_argument("--encoding", default="auto", help="the file's encoding if not UTF-8 (default: detect)")
     feed.add_argument("--out", type=Path, required=True, help="the data folder to write incidents.parquet to")
+    feed.add_argument("--check", action="store_true", help="only check the feed and print its report")
+    feed.add_argument(
+        "--force", action="store_true", help="commit even an import that keeps no row or rejects too many"
+    )
+    versions = commands.add_parser("imports", help="the kept versions of the imported incidents")
+    versions.add_argument("action", choices=("list", "show", "restore", "curated"))
+    versions.add_argument("version", nargs="?", help="a version id (for show and restore)")
+    versions.add_argument(
+        "--data", type=Path, default=BUNDLED_DATA, help="data folder (default: the bundled one)"
+    )
     args = parser.parse_args(argv)
     if args.command == "import":
         return import_feed(args)
+    if args.command == "imports":
+        return imports(args)
     if args.command == "brief":
         return brief(args)
     if args.command == "validate":

@@ -104,13 +104,18 @@ def incidents_near_by_year(
     years,
     covered: tuple[int, int],
     mask: np.ndarray | None = None,
-) -> pd.Series:
-    """Incidents in view within the radius of any of the sites, per year; NaN outside the years
-    the incident data covers (no data is not zero)."""
-    near = risk.near_any_site(ctx, sites, radius_km, mask)
-    counts = ctx.incidents.loc[near, "date"].dt.year.value_counts()
-    out = pd.Series([float(counts.get(y, 0)) for y in years], index=list(years))
-    return out.where((out.index >= covered[0]) & (out.index <= covered[1]))
+) -> pd.DataFrame:
+    """Incidents in view within the radius of any of the sites, per year: `counted` (placed
+    precisely enough for the radius) and `left_out` (nearby-looking, but too coarse to say);
+    NaN outside the years the incident data covers (no data is not zero)."""
+    nearby = risk.near_any_site(ctx, sites, radius_km, mask)
+    years = list(years)
+    out = pd.DataFrame(index=years)
+    for column, near in (("counted", nearby.counted), ("left_out", nearby.left_out)):
+        counts = ctx.incidents.loc[near, "date"].dt.year.value_counts()
+        out[column] = [float(counts.get(y, 0)) for y in years]
+    inside = (out.index >= covered[0]) & (out.index <= covered[1])
+    return out.where(pd.Series(inside, index=out.index), axis=0)
 
 
 def risk_by_year(
@@ -241,8 +246,11 @@ def indicator_figure(
 
 
 def against_threat(
-    index_frame: pd.DataFrame, incidents: pd.Series, risk_frame: pd.DataFrame, radius_km: float
+    index_frame: pd.DataFrame, near: pd.DataFrame, risk_frame: pd.DataFrame, radius_km: float, partner: str
 ) -> go.Figure:
+    """Three panels on one year axis: the index, the incidents near the partner's sites (counted,
+    and beside them those left out for imprecision), the portfolio's worst score."""
+    incidents = near["counted"]
     fig = make_subplots(
         rows=3,
         cols=1,
@@ -250,7 +258,7 @@ def against_threat(
         vertical_spacing=0.07,
         subplot_titles=[
             "Cooperation index (0-100)",
-            f"Incidents within {radius_km:g} km of Russian-backed sites",
+            f"Incidents within {radius_km:g} km of {plain(partner)}-backed sites",
             "Portfolio risk: worst site score at year end (1-25)",
         ],
     )
@@ -272,8 +280,19 @@ def against_threat(
             x=incidents.index,
             y=incidents.to_numpy(),
             marker={"color": "#e31a1c"},
-            name="incidents",
-            hovertemplate="%{x}: %{y} incident(s)<extra></extra>",
+            name="counted",
+            hovertemplate="%{x}: %{y} incident(s) counted<extra></extra>",
+        ),
+        row=2,
+        col=1,
+    )
+    fig.add_trace(
+        go.Bar(
+            x=near.index,
+            y=near["left_out"].to_numpy(),
+            marker={"color": "rgba(0,0,0,0)", "line": {"color": "#e31a1c", "width": 1.5}},
+            name="left out for imprecision",
+            hovertemplate="%{x}: %{y} more nearby-looking, left out for imprecision<extra></extra>",
         ),
         row=2,
         col=1,
@@ -309,6 +328,7 @@ def against_threat(
     )
     fig.update_layout(
         height=620,
+        barmode="group",
         showlegend=False,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         font={"family": "Source Sans, sans-serif"},

@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from georisk.loading import Table, load_tables
-from georisk.problems import ERROR, Problem, problems_frame
+from georisk.problems import ERROR, WARNING, Problem, problems_frame
+from georisk.schema import SCHEMA_VERSION
 from georisk.validation import apply_cross_file_rules
 
 # The bundled scenario, anchored on this file rather than the working directory.
@@ -35,6 +37,24 @@ def data_dir_from(argv: list[str], environ: dict[str, str] | os._Environ = os.en
     if environ.get(DATA_ENV):
         return Path(environ[DATA_ENV]).expanduser().resolve()
     return BUNDLED_DATA
+
+
+@dataclass(frozen=True)
+class IncidentSource:
+    """Where the incidents in use come from, to be credited wherever their numbers appear."""
+
+    curated: bool
+    description: str  # e.g. "UCDP feed ucdp_ged_pakistan.csv, imported 2026-12-01"
+    source: str
+    licence: str
+    version: str | None = None
+
+    def credit(self) -> str:
+        parts = [self.description, self.source, f"licence: {self.licence}" if self.licence else ""]
+        return "; ".join(p for p in parts if p)
+
+
+FEED_NAMES = {"acled": "ACLED", "gtd": "Global Terrorism Database", "ucdp": "UCDP GED", "csv": "CSV"}
 
 
 @dataclass
@@ -109,12 +129,61 @@ class Dataset:
     def problems_frame(self) -> pd.DataFrame:
         return problems_frame(self.problems)
 
+    @cached_property
+    def incident_source(self) -> IncidentSource:
+        """The curated incidents.csv, or the import in use (its feed, file, date and licence)."""
+        from georisk.feeds.store import FolderStore, version_of
+
+        entry = self.catalog.get("files", {}).get("incidents.csv", {})
+        curated = IncidentSource(
+            True, "curated incidents.csv", entry.get("source", ""), entry.get("licence", "")
+        )
+        if self.tables["incidents"].file == "incidents.csv":
+            return curated
+        version = version_of(self.data_dir / self.tables["incidents"].file)
+        try:
+            report, _ = FolderStore(self.data_dir).report(version) if version else (None, None)
+        except (KeyError, OSError, ValueError):
+            report = None
+        if report is None:
+            return IncidentSource(
+                False, f"imported {self.tables['incidents'].file} (no import report)", "", ""
+            )
+        feed = FEED_NAMES.get(report.kind, report.kind)
+        return IncidentSource(
+            False,
+            f"{feed} feed {report.file}, imported {report.created[:10]}",
+            report.citation,
+            report.licence,
+            version,
+        )
+
+    def sources_text(self) -> str:
+        """The credit line for anything made from this dataset: the incidents in use first (the
+        feed, file, date and licence of an import), then each curated file's source."""
+        files = {
+            name: entry.get("source", "")
+            for name, entry in self.catalog.get("files", {}).items()
+            if name != "incidents.csv" or self.incident_source.curated
+        }
+        incidents = "" if self.incident_source.curated else f"Incidents: {self.incident_source.credit()}. "
+        return f"{incidents}Sources: every record cites its own; by file: " + "; ".join(
+            f"{name}: {source}" for name, source in files.items()
+        )
+
     def catalogue(self) -> pd.DataFrame:
         """Per table: what it is and where it comes from (the catalogue), and how it loaded."""
         entries = self.catalog.get("files", {})
         records = []
         for table in self.tables.values():
             entry = entries.get(table.spec.filename, {})
+            if table.spec.name == "incidents" and not self.incident_source.curated:
+                source = self.incident_source
+                entry = {
+                    "description": source.description,
+                    "source": source.source,
+                    "licence": source.licence,
+                }
             rejected = {p.row for p in table.problems if p.severity == ERROR and p.row is not None}
             file_errors = [p.reason for p in table.problems if p.severity == ERROR and p.row is None]
             records.append(
@@ -142,7 +211,34 @@ def load_catalog(data_dir: Path) -> tuple[dict, list[Problem]]:
         return {}, [Problem(CATALOG, None, None, f"unreadable catalogue: {err}")]
     if not isinstance(catalog, dict):
         return {}, [Problem(CATALOG, None, None, "the catalogue is not a JSON object")]
-    return catalog, []
+    return catalog, schema_version_problems(catalog)
+
+
+def schema_version_problems(catalog: dict) -> list[Problem]:
+    """The catalogue names the schema its files follow; this code reads SCHEMA_VERSION. A missing
+    version is a warning, another major version an error, another minor version a warning."""
+    given = catalog.get("schema_version")
+    if given is None:
+        return [
+            Problem(
+                CATALOG,
+                None,
+                "schema_version",
+                f"no schema_version: the files are read as schema {SCHEMA_VERSION}",
+                severity=WARNING,
+            )
+        ]
+    given = str(given)
+    if given == SCHEMA_VERSION:
+        return []
+    same_major = given.split(".")[0] == SCHEMA_VERSION.split(".")[0]
+    reason = f"the catalogue says schema version {given}, this code reads {SCHEMA_VERSION}" + (
+        ": the files should load, but check data/README.md for what changed"
+        if same_major
+        else ": files of another major version may not load as meant; convert them or use the matching "
+        "version of the dashboard"
+    )
+    return [Problem(CATALOG, None, "schema_version", reason, given, WARNING if same_major else ERROR)]
 
 
 def load_dataset(data_dir: Path | str) -> Dataset:

@@ -18,7 +18,7 @@ from shapely.geometry import mapping
 
 import georisk
 from georisk import filters as flt
-from georisk import links, risk
+from georisk import links, precision, risk
 
 # A cell starting with one of these is run as a formula by spreadsheet programs (OWASP "CSV
 # injection"); such text cells get a leading apostrophe, which spreadsheets show as text.
@@ -44,8 +44,6 @@ def metadata(view, model: risk.ModelParams, table: str, rows: int, page_params: 
     """What a file is: the view it came from, in words and as the link's query string."""
     dataset = view.dataset
     params = links.to_params(links.Link(view.filters, model, page_params or {}), view.choices)
-    catalogue = dataset.catalog.get("files", {})
-    sources = {name: entry.get("source", "") for name, entry in catalogue.items()}
     return {
         "title": dataset.scenario.get("title", "Geopolitical risk dashboard export"),
         "table": table,
@@ -56,8 +54,14 @@ def metadata(view, model: risk.ModelParams, table: str, rows: int, page_params: 
         "link_query": urllib.parse.urlencode(params, doseq=True),
         "model_version": risk.MODEL_VERSION,
         "model": {k: list(v) if isinstance(v, tuple) else v for k, v in model.__dict__.items()},
-        "sources": "Every row cites its own source in its 'source' column. By file: "
-        + "; ".join(f"{k}: {v}" for k, v in sources.items()),
+        "sources": dataset.sources_text(),
+        "incidents_source": {
+            "description": dataset.incident_source.description,
+            "source": dataset.incident_source.source,
+            "licence": dataset.incident_source.licence,
+            "version": dataset.incident_source.version,
+        },
+        "precision_rule": precision.rule_text(model.radius_km, risk.district_km_of(dataset.scenario)),
         "licence": dataset.scenario.get("licence", ""),
         "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "generator": f"georisk {georisk.__version__}",

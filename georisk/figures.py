@@ -64,17 +64,24 @@ def risk_matrix(
         )
     )
     if not scores.empty:
-        xs, ys, names, ids, hovers, sizes, positions = [], [], [], [], [], [], []
+        xs, ys, names, ids, hovers, sizes, positions, fills = [], [], [], [], [], [], [], []
         for (impact, likelihood), cell in scores.groupby(["impact", "likelihood_class"], sort=False):
             for k, ((dx, dy), site) in enumerate(zip(_spread(len(cell)), cell.itertuples(), strict=True)):
                 xs.append(impact + dx)
                 ys.append(likelihood + dy)
                 # Neighbours in one cell label above and below in turn, so labels do not collide.
                 positions.append("top center" if k % 2 == 0 else "bottom center")
-                names.append(plain(short_name(site.name)))
+                # A site with no threat rating is drawn hollow and marked: its likelihood rests on
+                # exposure alone.
+                unrated = "threat" in cell and pd.isna(site.threat)
+                names.append(plain(short_name(site.name)) + (" (no rating)" if unrated else ""))
                 ids.append(site.site_id)
-                hovers.append(f"{plain(site.name)}<br>{site.band}: likelihood {likelihood} × impact {impact}")
+                hovers.append(
+                    f"{plain(site.name)}<br>{site.band}: likelihood {likelihood} × impact {impact}"
+                    + ("<br>no threat rating: likelihood from exposure alone" if unrated else "")
+                )
                 sizes.append(18 if site.site_id == selected else 12)
+                fills.append("white" if unrated else "#1b1b1b")
         fig.add_trace(
             go.Scatter(
                 x=xs,
@@ -86,7 +93,11 @@ def risk_matrix(
                 customdata=ids,
                 hovertext=hovers,
                 hoverinfo="text",
-                marker={"size": sizes, "color": "#1b1b1b", "line": {"color": "white", "width": 2}},
+                marker={
+                    "size": sizes,
+                    "color": fills,
+                    "line": {"color": ["#1b1b1b" if f == "white" else "white" for f in fills], "width": 2},
+                },
                 name="sites",
                 showlegend=False,
             )
@@ -127,7 +138,12 @@ def segment_bars(units: pd.DataFrame) -> go.Figure:
                 orientation="h",
                 marker={"color": risk.BAND_COLOURS[band], "line": {"color": "white", "width": 1}},
                 name=band,
-                customdata=part[["unit_name", "threat", "exposure_level", "likelihood_class"]].to_numpy(),
+                customdata=part[["unit_name", "threat", "exposure_level", "likelihood_class"]]
+                .astype(object)
+                .where(
+                    part[["unit_name", "threat", "exposure_level", "likelihood_class"]].notna(), "not rated"
+                )
+                .to_numpy(),
                 hovertemplate="%{customdata[0]}<br>threat %{customdata[1]}, exposure %{customdata[2]:.1f}, "
                 "likelihood %{customdata[3]}<extra>" + band + "</extra>",
             )

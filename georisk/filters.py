@@ -5,9 +5,9 @@ answers each filter dimension (`DIMENSIONS`); a dimension a table has no column 
 narrow it (the sector of an incident is unknown, so the sector filter leaves incidents alone).
 An empty selection means "everything".
 
-The URL form uses the parameter names `sector`, `region`, `actor`, `category` (repeated for
-several values) and `from`, `to`, `asof` (ISO dates). Parsing a URL never raises: a value that
-is unknown or invalid is dropped and a notice says so.
+The URL form uses the parameter names `sector`, `region`, `actor`, `category`, `attribution`,
+`outcome` (repeated for several values) and `from`, `to`, `asof` (ISO dates). Parsing a URL
+never raises: a value that is unknown or invalid is dropped and a notice says so.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from georisk.schema import CATEGORIES, SECTORS, UNKNOWN_FAMILY, split_list
+from georisk.schema import ATTRIBUTION, CATEGORIES, OUTCOME, SECTORS, UNKNOWN_FAMILY, split_list
 
 # Longest value echoed back in a notice; a URL may carry a 100 KB value.
 NOTICE_VALUE_CHARS = 40
@@ -31,6 +31,10 @@ class Filters:
     regions: tuple[str, ...] = ()
     actors: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
+    # How sure the attribution is (claimed, attributed, suspected, unknown) and whether the attack
+    # succeeded (succeeded, failed, unknown): incidents only.
+    attributions: tuple[str, ...] = ()
+    outcomes: tuple[str, ...] = ()
     start: dt.date | None = None
     end: dt.date | None = None
     asof: dt.date | None = None
@@ -49,6 +53,8 @@ class Choices:
     categories: tuple[str, ...]
     first_date: dt.date
     last_date: dt.date
+    attributions: tuple[str, ...] = ATTRIBUTION
+    outcomes: tuple[str, ...] = OUTCOME
 
     def defaults(self) -> Filters:
         return Filters(start=self.first_date, end=self.last_date, asof=self.last_date)
@@ -93,6 +99,8 @@ class Dimensions:
     actor: str | None = None
     category: str | None = None
     category_constant: str | None = None
+    attribution: str | None = None
+    outcome: str | None = None
     date: str | None = None
     year: str | None = None
     # Sites exist from their announcement on: the as-of date hides the ones not yet announced.
@@ -102,7 +110,12 @@ class Dimensions:
 DIMENSIONS: dict[str, Dimensions] = {
     "events": Dimensions(sector="sector", region="province", category="category", date="date"),
     "incidents": Dimensions(
-        region="province", actor="actor_family", category_constant="security", date="date"
+        region="province",
+        actor="actor_family",
+        category_constant="security",
+        attribution="attribution",
+        outcome="outcome",
+        date="date",
     ),
     "sites": Dimensions(
         sector="sector", region="provinces", region_is_list=True, exists_from="announced_date"
@@ -140,6 +153,11 @@ def mask(frame: pd.DataFrame, table: str, filters: Filters) -> np.ndarray:
             keep &= isin(dims.region, filters.regions)
     if filters.actors and dims.actor:
         keep &= isin(dims.actor, filters.actors)
+    # An incident that does not say (an empty cell) counts as "unknown".
+    if filters.attributions and dims.attribution:
+        keep &= frame[dims.attribution].fillna("unknown").isin(filters.attributions).to_numpy(dtype=bool)
+    if filters.outcomes and dims.outcome:
+        keep &= frame[dims.outcome].fillna("unknown").isin(filters.outcomes).to_numpy(dtype=bool)
     if filters.categories:
         if dims.category:
             keep &= isin(dims.category, filters.categories)
@@ -171,7 +189,14 @@ def apply(frame: pd.DataFrame, table: str, filters: Filters) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 # URL form
 
-LIST_PARAMS = {"sector": "sectors", "region": "regions", "actor": "actors", "category": "categories"}
+LIST_PARAMS = {
+    "sector": "sectors",
+    "region": "regions",
+    "actor": "actors",
+    "category": "categories",
+    "attribution": "attributions",
+    "outcome": "outcomes",
+}
 DATE_PARAMS = {"from": "start", "to": "end", "asof": "asof"}
 FILTER_PARAMS = (*LIST_PARAMS, *DATE_PARAMS)
 

@@ -160,16 +160,14 @@ def validate_rows(frame: pd.DataFrame, spec: TableSpec, file: str) -> tuple[pd.D
     so this runs again on the remaining rows until they pass.
     """
     problems: list[Problem] = []
-    id_column = spec.id_column
+    key = [c for c in spec.key if c in frame.columns]
     for _ in range(MAX_PASSES):
         # The first of two rows with the same id is kept; only the later ones are rejected.
-        if id_column in frame.columns:
-            dupes = frame[id_column].notna() & frame[id_column].duplicated(keep="first")
+        if key:
+            dupes = frame[key[0]].notna() & frame.duplicated(subset=key, keep="first")
             for row in frame.index[dupes]:
                 problems.append(
-                    Problem(
-                        file, int(row), id_column, _explain("field_uniqueness"), str(frame.at[row, id_column])
-                    )
+                    Problem(file, int(row), key[0], _explain("field_uniqueness"), str(frame.at[row, key[0]]))
                 )
             frame = frame[~dupes]
         try:
@@ -345,7 +343,12 @@ def load_parquet_table(path: Path, spec: TableSpec) -> Table:
     frame = frame[spec.columns]
     for column in spec.date_columns:  # dates are stored as dates; the schema checks their text form
         frame[column] = frame[column].dt.strftime("%Y-%m-%d")
-    frame.index = pd.RangeIndex(2, len(frame) + 2, name="row")
+    # Problems name the row of the feed's file the incident came from, not a row of this file.
+    source_rows = pd.to_numeric(frame["source_row"], errors="coerce") if "source_row" in frame else None
+    if source_rows is not None and source_rows.notna().all() and source_rows.is_unique:
+        frame.index = pd.Index(source_rows.astype(int).to_numpy(), name="row")
+    else:
+        frame.index = pd.RangeIndex(2, len(frame) + 2, name="row")
     raw = frame
     frame, problems = validate_rows(frame, spec, path.name)
     return Table(spec, _parse_dates(frame, spec), problems, file=path.name, dropped=_dropped(raw, frame))

@@ -3,7 +3,10 @@
 Layers (their names are the values of the `layers` URL parameter):
     provinces  provinces coloured by threat level at the as-of date for the families considered
     density    incidents counted in hexagons (the layer to use for large feeds)
-    incidents  incidents as points, coloured by actor family, sized by deaths
+    incidents  incidents as points, coloured by actor family, sized by deaths: filled where the point
+               is precise enough to count toward exposure at the radius in force, a ring of the
+               distance it may be off by where it is not, and, for points that stand only for a
+               province (or coarser), one count per province instead of dots
     rings      the model's radius around each site
     sites      sites coloured by risk band; a line's segments each in its own band
     tiles      an OpenStreetMap tile basemap (needs the internet; off by default)
@@ -23,9 +26,9 @@ import plotly.graph_objects as go
 import shapely
 from shapely.geometry import LineString, MultiLineString, mapping
 
-from georisk import risk
+from georisk import precision, risk
 from georisk.schema import UNKNOWN_FAMILY
-from georisk.text import plain
+from georisk.text import count_text, plain
 
 # In drawing order; these names are the values of the `layers` URL parameter.
 LAYERS = ("tiles", "provinces", "density", "incidents", "rings", "sites")
@@ -68,7 +71,10 @@ def map_style(basemap: bool) -> dict:
     style = {
         "version": 8,
         "glyphs": GLYPHS,
-        "sources": {},
+        # MapLibre requires a `sources` member, and plotly.js drops an empty object on its way to
+        # the browser (the map then raised "Map error." on every load: "missing required property
+        # sources"). One empty GeoJSON source, used by no layer, keeps the member.
+        "sources": {"none": {"type": "geojson", "data": {"type": "FeatureCollection", "features": []}}},
         "layers": [{"id": "background", "type": "background", "paint": {"background-color": "#ffffff"}}],
     }
     if basemap:
@@ -85,16 +91,30 @@ def map_style(basemap: bool) -> dict:
 
 
 def family_colours(families) -> dict[str, str]:
-    known = sorted(f for f in pd.Series(families).unique() if f != UNKNOWN_FAMILY)
+    """One colour per actor family, from the dataset's whole list of families (not those in view),
+    so that a family keeps its colour across pages, filters and dates."""
+    known = sorted({f for f in families if f != UNKNOWN_FAMILY})
     colours = {f: FAMILY_COLOURS[i % len(FAMILY_COLOURS)] for i, f in enumerate(known)}
     colours[UNKNOWN_FAMILY] = UNKNOWN_COLOUR
     return colours
 
 
-def province_levels(levels: pd.DataFrame, boundaries: pd.DataFrame, asof, families: set[str]) -> pd.DataFrame:
+NO_RATING_COLOUR = "#d9d9d9"
+
+
+def province_levels(ctx: risk.Context, asof, families: set[str], source: str) -> pd.DataFrame:
+    """The threat of every area of the boundaries at the date (an area that no longer existed
+    takes its successor's), with what the map says about it."""
     asof = pd.Timestamp(asof)
-    rows = [(name, *risk.threat_at(levels, name, families, asof)) for name in boundaries["name"]]
-    return pd.DataFrame(rows, columns=["province", "level", "family", "period"])
+    rows = []
+    for name in ctx.boundaries["name"]:
+        threat = ctx.threat(name, set(families), asof, source)
+        rows.append(
+            (name, threat.level, threat.family, threat.period, threat.status, threat.origin, threat.words())
+        )
+    frame = pd.DataFrame(rows, columns=["province", "level", "family", "period", "status", "origin", "words"])
+    frame["level"] = frame["level"].astype("Int64")
+    return frame
 
 
 def town_labels(incidents: pd.DataFrame, minimum: int = 2) -> pd.DataFrame:
@@ -189,6 +209,8 @@ def line_coordinates(geometries) -> tuple[list, list]:
 
 
 def province_traces(boundaries, levels: pd.DataFrame, scale: pd.DataFrame) -> list[go.BaseTraceType]:
+    """Provinces filled by threat level; provinces with no rating in grey, said in their hover and
+    in the legend (a missing rating is never drawn as a level)."""
     labels = dict(zip(scale["level"], scale["label"], strict=True)) if not scale.empty else {}
     geojson = {
         "type": "FeatureCollection",
@@ -197,18 +219,20 @@ def province_traces(boundaries, levels: pd.DataFrame, scale: pd.DataFrame) -> li
             for name, geometry in zip(boundaries["name"], boundaries.geometry, strict=True)
         ],
     }
+    rated = levels[levels["level"].notna()]
+    unrated = levels[levels["level"].isna()]
     hover = [
-        f"{plain(p)}<br>threat level {lv} ({plain(labels.get(lv, ''))})<br>{plain(f)}"
-        for p, lv, f in zip(levels["province"], levels["level"], levels["family"], strict=True)
+        f"{plain(p)}<br>threat level {lv} ({plain(labels.get(lv, ''))})<br>{plain(w)}"
+        for p, lv, w in zip(rated["province"], rated["level"], rated["words"], strict=True)
     ]
     colourscale = []
     for i, colour in enumerate(THREAT_COLOURS):
         colourscale += [[i / 5, colour], [(i + 1) / 5, colour]]
-    return [
+    traces: list[go.BaseTraceType] = [
         go.Choroplethmap(
             geojson=geojson,
-            locations=levels["province"],
-            z=levels["level"],
+            locations=rated["province"],
+            z=rated["level"].astype(float),
             zmin=0.5,
             zmax=5.5,
             colorscale=colourscale,
@@ -230,6 +254,23 @@ def province_traces(boundaries, levels: pd.DataFrame, scale: pd.DataFrame) -> li
             showlegend=False,
         )
     ]
+    if len(unrated):
+        traces.append(
+            go.Choroplethmap(
+                geojson=geojson,
+                locations=unrated["province"],
+                z=[0] * len(unrated),
+                colorscale=[[0, NO_RATING_COLOUR], [1, NO_RATING_COLOUR]],
+                showscale=False,
+                marker={"opacity": 0.75, "line": {"width": 1, "color": "#555555"}},
+                hovertext=[f"{plain(p)}<br>no threat rating at this date" for p in unrated["province"]],
+                hoverinfo="text",
+                name="No threat rating (grey)",
+                showlegend=True,
+                legendgroup="provinces",
+            )
+        )
+    return traces
 
 
 def outline_trace(boundaries) -> go.Scattermap:
@@ -272,23 +313,31 @@ def label_traces(boundaries, towns: pd.DataFrame) -> list[go.Scattermap]:
     return [provinces, places]
 
 
+def _hover(group: pd.DataFrame, family: str) -> list[str]:
+    attribution = group["attribution"] if "attribution" in group else pd.Series(None, index=group.index)
+    attribution = attribution.where(attribution.notna(), "attribution not stated")
+    return [
+        f"{d.date()} · {plain(loc)}<br>{plain(g)} ({plain(family)}, {plain(a)})<br>target: {plain(t)}"
+        f"<br>killed: {count_text(k)}<br>placed: {plain(pr)}<br>{plain(s)[:120]}"
+        for d, loc, g, a, t, k, pr, s in zip(
+            group["date"],
+            group["location"],
+            group["group"],
+            attribution,
+            group["target_type"],
+            group["killed"],
+            group["geo_precision"],
+            group["source"],
+            strict=True,
+        )
+    ]
+
+
 def incident_traces(incidents: pd.DataFrame, colours: dict[str, str]) -> list[go.Scattermap]:
+    """Incidents whose points count toward exposure, as filled dots, one trace per family."""
     traces = []
     for family, group in incidents.groupby("actor_family", sort=True):
         killed = group["killed"].to_numpy(dtype=float, na_value=0.0)
-        hover = [
-            f"{d.date()} · {plain(loc)}<br>{plain(g)} ({plain(family)})<br>target: {plain(t)}<br>"
-            f"killed: {'unknown' if pd.isna(k) else int(k)}<br>{plain(s)[:120]}"
-            for d, loc, g, t, k, s in zip(
-                group["date"],
-                group["location"],
-                group["group"],
-                group["target_type"],
-                group["killed"],
-                group["source"],
-                strict=True,
-            )
-        ]
         traces.append(
             go.Scattermap(
                 lon=group["lon"],
@@ -300,7 +349,7 @@ def incident_traces(incidents: pd.DataFrame, colours: dict[str, str]) -> list[go
                     "color": colours.get(family, UNKNOWN_COLOUR),
                     "opacity": 0.75,
                 },
-                hovertext=hover,
+                hovertext=_hover(group, family),
                 hoverinfo="text",
                 name=f"{plain(family)} ({len(group)})",
                 legendgroup="incidents",
@@ -310,15 +359,89 @@ def incident_traces(incidents: pd.DataFrame, colours: dict[str, str]) -> list[go
     return traces
 
 
+def imprecise_traces(
+    incidents: pd.DataFrame, uncertainty: np.ndarray, projection: risk.Projection
+) -> list[go.Scattermap]:
+    """Incidents whose points are too coarse to count at the radius in force, but finer than a
+    province: each as a ring of the distance it may be off by (hollow: not an exact place)."""
+    if incidents.empty:
+        return []
+    radius_m = np.where(np.isfinite(uncertainty), np.maximum(uncertainty, 5.0) * 1000, 10_000.0)
+    x, y = projection.points(incidents["lon"], incidents["lat"])
+    angles = np.linspace(0, 2 * np.pi, 25)
+    lons, lats = [], []
+    for cx, cy, r in zip(np.asarray(x), np.asarray(y), radius_m, strict=True):
+        ring_lon, ring_lat = projection.degrees(cx + r * np.cos(angles), cy + r * np.sin(angles))
+        lons += [*np.round(ring_lon, 4), None]
+        lats += [*np.round(ring_lat, 4), None]
+    rings = go.Scattermap(
+        lon=lons,
+        lat=lats,
+        mode="lines",
+        line={"width": 1, "color": "#6a6a6a"},
+        hoverinfo="skip",
+        name=f"Imprecise points, not used for distance ({len(incidents)})",
+        legendgroup="imprecise",
+    )
+    centres = go.Scattermap(
+        lon=incidents["lon"],
+        lat=incidents["lat"],
+        mode="markers",
+        marker={"size": 10, "opacity": 0},
+        hovertext=[f"{h}<br><i>not used for distance</i>" for h in _hover(incidents, "")],
+        hoverinfo="text",
+        showlegend=False,
+        legendgroup="imprecise",
+        name="imprecise points",
+    )
+    return [rings, centres]
+
+
+def province_count_trace(incidents: pd.DataFrame, boundaries) -> go.Scattermap | None:
+    """Incidents placed only at a province (or coarser): one label per province with their count,
+    never dots at the province's point."""
+    if incidents.empty or boundaries.empty:
+        return None
+    counts = incidents.groupby("province").size()
+    points = {
+        n: g.representative_point() for n, g in zip(boundaries["name"], boundaries.geometry, strict=True)
+    }
+    names = [n for n in counts.index if n in points]
+    return go.Scattermap(
+        lon=[points[n].x for n in names],
+        lat=[points[n].y - 0.35 for n in names],
+        mode="text",
+        text=[f"+{counts[n]:,} in province" for n in names],
+        textfont={"family": FONT, "size": 11, "color": "#5a3d00"},
+        hovertext=[
+            f"{plain(n)}: {counts[n]:,} incident(s) placed only at the province (or coarser): "
+            "they count in the province's context, not for distance"
+            for n in names
+        ],
+        hoverinfo="text",
+        name=f"Placed only at a province ({int(counts[names].sum()) if names else 0})",
+        legendgroup="imprecise",
+    )
+
+
 def density_trace(geojson: dict, cells: pd.DataFrame, size_km: float) -> go.Choroplethmap:
+    """Hexagons coloured by the logarithm of their count: one stacked point (a thousand incidents
+    at one coordinate) cannot flatten the scale for every other cell. Half transparent, so the
+    provinces' threat colours still show through."""
+    top = max(1.0, float(cells["count"].max())) if len(cells) else 1.0
+    ticks = [v for v in (1, 3, 10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000) if v <= top * 1.01] or [1]
     return go.Choroplethmap(
         geojson=geojson,
         locations=cells["id"],
-        z=cells["count"],
+        z=np.log10(cells["count"].to_numpy(dtype=float)),
+        zmin=0,
+        zmax=max(np.log10(top), 0.5),
         colorscale="YlOrBr",
-        marker={"opacity": 0.7, "line": {"width": 0}},
+        marker={"opacity": 0.55, "line": {"width": 0.5, "color": "#7a4a00"}},
         colorbar={
             "title": {"text": f"Incidents per<br>{size_km:g} km hexagon"},
+            "tickvals": [float(np.log10(v)) for v in ticks],
+            "ticktext": [f"{v:,}" for v in ticks],
             "thickness": 12,
             "len": 0.3,
             "x": 1.12,
@@ -326,8 +449,10 @@ def density_trace(geojson: dict, cells: pd.DataFrame, size_km: float) -> go.Chor
             "y": 1.0,
             "yanchor": "top",
         },
-        customdata=cells["killed"],
-        hovertemplate="%{z} incidents, %{customdata:.0f} killed<extra></extra>",
+        customdata=np.stack([cells["count"].to_numpy(), cells["killed"].to_numpy()], axis=1)
+        if len(cells)
+        else None,
+        hovertemplate="%{customdata[0]:,} incidents, %{customdata[1]:,.0f} killed<extra></extra>",
         name="Incident density",
         showlegend=False,
     )
@@ -449,21 +574,32 @@ def view_of(boundaries, sites) -> tuple[dict, float]:
 def map_figure(
     *,
     layers: tuple[str, ...],
-    boundaries,
+    ctx: risk.Context,
+    asof,
+    radius_km: float,
     province_level: pd.DataFrame,
     threat_scale: pd.DataFrame,
-    incidents: pd.DataFrame,
     scores: pd.DataFrame,
     units: pd.DataFrame,
     sites,
-    projection: risk.Projection,
-    radius_km: float,
+    colours: dict[str, str],
+    mask: np.ndarray | None = None,
     selected: str | None = None,
     max_points: int = MAX_POINTS,
-    xy: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[go.Figure, list[str]]:
-    """The map with the layers asked for; returns the figure and notes on what was drawn."""
+    """The map with the layers asked for; returns the figure and notes on what was drawn.
+    `mask`: which of the context's incidents are in view (None: all)."""
     notes: list[str] = []
+    boundaries, projection = ctx.boundaries, ctx.projection
+    in_view = np.ones(len(ctx.incidents), dtype=bool) if mask is None else mask
+    in_view = in_view & (ctx.dates <= np.datetime64(pd.Timestamp(asof)))
+    positions = np.flatnonzero(in_view)
+    incidents = ctx.incidents.iloc[positions]
+    uncertainty = ctx.uncertainty[positions]
+    counted = precision.usable(uncertainty, radius_km)
+    # Province-level (or coarser) points and flagged geocodes say nothing about where in the
+    # province an incident was: they are counted per province, never drawn as a place.
+    placed = np.isfinite(uncertainty)
     layers = tuple(layer for layer in LAYERS if layer in layers)
     if "incidents" in layers and len(incidents) > max_points:
         notes.append(
@@ -476,9 +612,19 @@ def map_figure(
     traces: list = []
     if "provinces" in layers and not boundaries.empty:
         traces += province_traces(boundaries, province_level, threat_scale)
+        if province_level["level"].isna().any():
+            unrated = ", ".join(province_level.loc[province_level["level"].isna(), "province"])
+            notes.append(f"No threat rating at this date for {unrated}: drawn in grey, not as a level.")
     if "density" in layers:
-        geojson, cells = density(incidents, projection, xy=xy)
+        geojson, cells = density(
+            incidents[placed], projection, xy=(ctx.x[positions][placed], ctx.y[positions][placed])
+        )
         traces.append(density_trace(geojson, cells, HEX_KM))
+        if (~placed).any():
+            notes.append(
+                f"The density counts the {int(placed.sum()):,} incidents placed finer than a province; "
+                f"{int((~placed).sum()):,} placed only at a province (or flagged) are counted per province."
+            )
     if not boundaries.empty:
         traces.append(outline_trace(boundaries))
         traces += label_traces(
@@ -486,7 +632,12 @@ def map_figure(
             town_labels(incidents) if len(incidents) <= max_points else town_labels(incidents.head(0)),
         )
     if "incidents" in layers:
-        traces += incident_traces(incidents, family_colours(incidents["actor_family"]))
+        traces += incident_traces(incidents[counted], colours)
+        traces += imprecise_traces(incidents[placed & ~counted], uncertainty[placed & ~counted], projection)
+    if ("incidents" in layers or "density" in layers) and (~placed).any():
+        province_counts = province_count_trace(incidents[~placed], boundaries)
+        if province_counts is not None:
+            traces.append(province_counts)
     if "rings" in layers and not sites.empty:
         traces.append(ring_trace(sites, projection, radius_km))
     if "sites" in layers and not scores.empty:
@@ -511,3 +662,25 @@ def map_figure(
         font={"family": "Source Sans, sans-serif"},
     )
     return fig, notes
+
+
+def view_map(
+    view, ctx: risk.Context, params: risk.ModelParams, scores, units, layers, selected=None, **options
+):
+    """The map of a view (what the Map page, its tests and the benchmark draw)."""
+    dataset, asof = view.dataset, pd.Timestamp(view.filters.asof)
+    return map_figure(
+        layers=layers,
+        ctx=ctx,
+        asof=asof,
+        radius_km=params.radius_km,
+        province_level=province_levels(ctx, asof, set(view.filters.actors), params.ratings),
+        threat_scale=dataset.threat_scale,
+        scores=scores,
+        units=units,
+        sites=view.sites,
+        colours=family_colours(view.choices.actors),
+        mask=view.incident_mask,
+        selected=selected,
+        **options,
+    )

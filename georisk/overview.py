@@ -1,33 +1,44 @@
 """What the executive overview says: the headline and its trend, key figures, what changed.
 
 Trend words follow ACLED's convention for changes in event counts: a change of 10 % or more is
-an increase or decrease, 25 % or more a sharp one; smaller changes are stable.
+an increase or decrease, 25 % or more a sharp one; smaller changes are stable. A trend needs
+enough events to mean something: with fewer than MIN_INCIDENTS_FOR_TREND incidents in the two
+windows together there is no trend word, and a change that chance alone would often give (a
+difference no larger than twice the square root of the total, about the 95 % range of the
+difference of two Poisson counts of that size) is "no clear change" whatever its percentage.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from georisk import risk
-from georisk.schema import ALL_FAMILIES
+from georisk import ratings, risk
 
 WINDOW_DAYS = 90
 CHANGE_PCT, SHARP_CHANGE_PCT = 10, 25
-# Fewer incidents than this in both windows is too little to speak of a trend.
-MIN_INCIDENTS_FOR_TREND = 3
+# Fewer incidents than this in the two windows together is too little to speak of a trend.
+MIN_INCIDENTS_FOR_TREND = 20
+
+
+def within_chance(current: int, previous: int) -> bool:
+    """Whether the difference is one chance alone would often give (see the module's docstring)."""
+    return abs(current - previous) <= 2 * math.sqrt(current + previous)
 
 
 def trend_words(current: int, previous: int) -> tuple[str, float | None]:
     """(word, change in %) for a count against the previous window's count."""
-    if max(current, previous) < MIN_INCIDENTS_FOR_TREND:
+    if current + previous < MIN_INCIDENTS_FOR_TREND:
         return "too few incidents to call a trend", None
     if previous == 0:
         return "new activity", None
     change = 100.0 * (current - previous) / previous
+    if within_chance(current, previous):
+        return ("stable" if abs(change) < CHANGE_PCT else "no clear change"), change
     if change >= SHARP_CHANGE_PCT:
         return "sharp increase", change
     if change >= CHANGE_PCT:
@@ -111,18 +122,64 @@ def headline(scores: pd.DataFrame, previous_scores: pd.DataFrame, near_now: tupl
     )
 
 
-def highest_threat(levels: pd.DataFrame, asof: dt.date | pd.Timestamp) -> tuple[list[str], int | None]:
-    """The province(s) with the highest overall threat level at the date, and that level."""
-    asof = pd.Timestamp(asof)
-    overall = levels[levels["actor_family"] == ALL_FAMILIES]
-    current = overall[(overall["period_start"] <= asof) & (overall["period_end"] >= asof)]
-    if current.empty:
-        earlier = overall[overall["period_start"] <= asof]
-        current = earlier[earlier["period_start"] == earlier["period_start"].max()]
-    if current.empty:
-        return [], None
-    top = int(current["level"].max())
-    return sorted(current.loc[current["level"] == top, "province"]), top
+def trend_rule() -> str:
+    """The trend rule in words, for the headline box and the methodology."""
+    return (
+        f"Trend words: a change of {CHANGE_PCT} % or more is an increase or decrease, {SHARP_CHANGE_PCT} % "
+        f"or more a sharp one (ACLED's convention), named only with at least {MIN_INCIDENTS_FOR_TREND} "
+        "incidents in the two windows together and a difference larger than chance would often give "
+        "(twice the square root of the total)."
+    )
+
+
+@dataclass(frozen=True)
+class RatingsNotice:
+    """What the headline box says when scores rest on missing or carried-forward ratings."""
+
+    unrated: int  # scored sites with no threat rating
+    carried: int  # scored sites whose rating is carried forward
+    sites: int
+    coverage: tuple[pd.Timestamp, pd.Timestamp] | None
+    asof: pd.Timestamp
+    source: str
+
+    def text(self) -> str | None:
+        covered = (
+            f"{ratings.SOURCE_LABELS[self.source].capitalize()} cover {self.coverage[0].date()} to "
+            f"{self.coverage[1].date()}"
+            if self.coverage
+            else f"There are no {ratings.SOURCE_LABELS[self.source]}"
+        )
+        outside = self.coverage is None or not self.coverage[0] <= self.asof <= self.coverage[1]
+        parts = []
+        if self.unrated:
+            parts.append(
+                f"{self.unrated} of {self.sites} site(s) have no threat rating as of {self.asof.date()}: "
+                "their likelihood rests on exposure alone, so their band may understate the risk."
+            )
+        if self.carried:
+            parts.append(
+                f"{self.carried} of {self.sites} site(s) use a rating carried forward from an earlier period."
+            )
+        if not parts and not outside:
+            return None
+        if outside:
+            parts.insert(0, f"The as-of date {self.asof.date()} is outside the threat ratings' coverage.")
+        return " ".join(parts) + f" {covered}."
+
+
+def ratings_notice(
+    scores: pd.DataFrame, levels: pd.DataFrame, asof: pd.Timestamp, source: str
+) -> RatingsNotice:
+    status = scores["threat_status"] if not scores.empty else pd.Series(dtype=object)
+    return RatingsNotice(
+        unrated=int((status == "none").sum()),
+        carried=int((status == "carried").sum()),
+        sites=len(scores),
+        coverage=ratings.coverage(levels),
+        asof=asof,
+        source=source,
+    )
 
 
 def band_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
@@ -170,6 +227,9 @@ class Summary:
     scores: pd.DataFrame
     units: pd.DataFrame
     headline: Headline
+    ratings: RatingsNotice
+    # Incidents near sites in the trend's current window that were left out for imprecision.
+    left_out_now: int
     provinces: list[str]
     top_level: int | None
     top_two: int
@@ -183,7 +243,7 @@ def summarise(view, model: risk.ModelParams, ctx: risk.Context, since: dt.date |
     """Score the view's sites and say what the overview says: headline, trend, key figures and
     what changed since `since` (default: one window before the as-of date). `ctx` is the model's
     context for the view's dataset (prepared once per dataset)."""
-    dataset, filters = view.dataset, view.filters
+    filters = view.filters
     asof = pd.Timestamp(filters.asof)
     families = filters.actors
     scores, units = risk.score_sites(view.sites, ctx, asof, model, families, view.incident_mask)
@@ -191,10 +251,12 @@ def summarise(view, model: risk.ModelParams, ctx: risk.Context, since: dt.date |
         view.sites, ctx, asof - pd.Timedelta(days=WINDOW_DAYS), model, families, view.incident_mask
     )
     # The trend compares fixed windows, so it counts every incident in view whatever the period.
-    near = risk.near_any_site(ctx, view.sites, model.radius_km, view.trend_mask)
+    nearby = risk.near_any_site(ctx, view.sites, model.radius_km, view.trend_mask)
+    near = nearby.counted
     dates = ctx.incidents["date"]
     head = headline(scores, previous, window_counts(dates, near, asof))
-    provinces, top_level = highest_threat(dataset.threat_levels, asof)
+    levels = ctx.levels(model.ratings)
+    provinces, top_level = ratings.highest(ctx.province_threats(asof, model.ratings))
     since = since or since_default(filters.asof, view.choices.first_date)
     before, _ = risk.score_sites(view.sites, ctx, pd.Timestamp(since), model, families, view.incident_mask)
     after_since = (dates > pd.Timestamp(since)).to_numpy() & (dates <= asof).to_numpy()
@@ -206,6 +268,8 @@ def summarise(view, model: risk.ModelParams, ctx: risk.Context, since: dt.date |
         scores=scores,
         units=units,
         headline=head,
+        ratings=ratings_notice(scores, levels, asof, model.ratings),
+        left_out_now=window_counts(dates, nearby.left_out, asof)[0],
         provinces=provinces,
         top_level=top_level,
         top_two=int(scores["band"].isin(risk.BANDS[-2:]).sum()) if not scores.empty else 0,

@@ -2,8 +2,11 @@
 
     threat     T in 1..5  the highest threat level, at the as-of date, of the province a site (or a
                           pipeline segment) lies in, for the actor families hostile to the site's
-                          partner country (or the families the analyst filtered on);
-    exposure   E >= 0     sum over incidents on or before the as-of date within the radius R of
+                          partner country (or the families the analyst filtered on); from the
+                          analysts' ratings, ratings derived from the feed, or both (see
+                          georisk.ratings). A province may have no rating: then T is missing;
+    exposure   E >= 0     sum over incidents on or before the as-of date within the radius R, at a
+                          precision good enough for R (georisk.precision), of
                           severity x recency x proximity x relevance, where
                             severity  = 1 + ln(1 + 3 killed + 0.5 wounded)   (GTI weights, damped)
                             recency   = 0.5 ^ (age in days / half-life)
@@ -11,7 +14,8 @@
                             relevance = 1 for families hostile to the partner, else w_other;
                                         x w_target when the target matches the site's sector
                X in 1..5  X = 1 + 4 (1 - exp(-E / saturation))
-    likelihood L in 1..5  L = (w_threat T + w_exposure X) / (w_threat + w_exposure), rounded
+    likelihood L in 1..5  L = (w_threat T + w_exposure X) / (w_threat + w_exposure), rounded; with
+                          no rating, L = X (the score says that it rests on exposure alone)
     impact     I in 1..5  the site's criticality
     band                  by the cut-offs on L x I (1..25)
 
@@ -38,9 +42,11 @@ import shapely
 from shapely.geometry import LineString, MultiLineString
 from shapely.ops import substring
 
-from georisk.schema import ALL_FAMILIES, split_list
+from georisk import places, precision, ratings
+from georisk.ratings import NO_RATING, Threat
+from georisk.schema import split_list
 
-MODEL_VERSION = "georisk risk model 1.0"
+MODEL_VERSION = "georisk risk model 1.1"
 
 BANDS = ("Very low", "Low", "Medium", "High", "Very high")
 # One colour per band, everywhere in the app; every use also names the band, so that no one
@@ -72,10 +78,14 @@ class ModelParams:
     w_other: float = 0.5
     w_target: float = 2.0
     segment_km: float = 50.0
+    # Where threat ratings come from: analysts | derived | combined (georisk.ratings).
+    ratings: str = "analysts"
 
     def validate(self) -> list[str]:
         """What is wrong with these settings, in words (empty when they can be used)."""
         problems = []
+        if self.ratings not in ratings.SOURCES:
+            problems.append(f"ratings must be one of {', '.join(ratings.SOURCES)}")
         if not 1 <= self.radius_km <= 500:
             problems.append("radius must be 1 to 500 km")
         if not 7 <= self.half_life_days <= 3650:
@@ -96,6 +106,7 @@ URL_PARAMS = {
     "w_threat": "w_threat",
     "w_exposure": "w_exposure",
     "cuts": "cuts",
+    "ratings": "ratings",
 }
 
 
@@ -105,7 +116,10 @@ def params_to_query(params: ModelParams) -> dict[str, list[str]]:
     for name, attribute in URL_PARAMS.items():
         value = getattr(params, attribute)
         if value != getattr(DEFAULTS, attribute):
-            text = ",".join(str(v) for v in value) if isinstance(value, tuple) else f"{value:g}"
+            if isinstance(value, tuple):
+                text = ",".join(str(v) for v in value)
+            else:
+                text = value if isinstance(value, str) else f"{value:g}"
             query[name] = [text]
     return query
 
@@ -124,6 +138,8 @@ def params_from_query(query: Mapping[str, list[str]]) -> tuple[ModelParams, list
                 value: object = tuple(int(v) for v in text.split(","))
                 if len(value) != 4:
                     raise ValueError
+            elif attribute == "ratings":
+                value = text
             else:
                 value = float(text)
                 if not math.isfinite(value):
@@ -171,7 +187,10 @@ def exposure_level(exposure: float, saturation: float) -> float:
     return 1.0 + 4.0 * (1.0 - math.exp(-exposure / saturation))
 
 
-def likelihood_of(threat: float, exposure_lvl: float, params: ModelParams) -> float:
+def likelihood_of(threat: float | None, exposure_lvl: float, params: ModelParams) -> float:
+    """The weighted mean of threat and exposure level; with no threat rating, the exposure level."""
+    if threat is None:
+        return exposure_lvl
     total = params.w_threat + params.w_exposure
     return (params.w_threat * threat + params.w_exposure * exposure_lvl) / total
 
@@ -185,54 +204,6 @@ def hostile_families(actors: pd.DataFrame, partner: str) -> set[str]:
     """Families with at least one group that has declared or shown intent against the partner."""
     hostile = actors["hostile_to"].map(lambda v: partner in split_list(v))
     return set(actors.loc[hostile, "family"])
-
-
-def threat_at(
-    levels: pd.DataFrame, province: str, families: set[str], asof: pd.Timestamp
-) -> tuple[int, str, str]:
-    """The threat level of a province at a date for the given families: (level, family, period).
-
-    A family without a rating of its own takes the province's overall rating. After the last
-    rated period the latest rating stands (the reason says which period it is).
-    """
-    return threat_from(ratings(levels).get(province, []), families, asof)
-
-
-Rating = tuple[pd.Timestamp, pd.Timestamp, str, int]  # start, end, family, level
-
-
-def ratings(levels: pd.DataFrame) -> dict[str, list[Rating]]:
-    """The threat levels grouped by province, in a form that is quick to search."""
-    grouped: dict[str, list[Rating]] = {}
-    for province, start, end, family, level in zip(
-        levels["province"],
-        levels["period_start"],
-        levels["period_end"],
-        levels["actor_family"],
-        levels["level"],
-        strict=True,
-    ):
-        grouped.setdefault(province, []).append((start, end, family, int(level)))
-    return grouped
-
-
-def threat_from(rows: list[Rating], families: set[str], asof: pd.Timestamp) -> tuple[int, str, str]:
-    """threat_at for one province's ratings (see there)."""
-    started = [r for r in rows if r[0] <= asof]
-    if not started:
-        return 1, "no rating", ""
-    current = [r for r in started if r[1] >= asof]
-    if not current:  # beyond the last rated period: keep the latest
-        latest = max(r[0] for r in started)
-        current = [r for r in started if r[0] == latest]
-    overall = next((r for r in current if r[2] == ALL_FAMILIES), None)
-    best = (0, "", "")
-    for family in sorted(families) or [ALL_FAMILIES]:
-        row = next((r for r in current if r[2] == family), overall)
-        if row is not None and row[3] > best[0]:
-            label = family if family != ALL_FAMILIES else "all groups"
-            best = (row[3], label, f"{row[0].date()} to {row[1].date()}")
-    return best if best[0] else (1, "no rating", "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -349,6 +320,11 @@ class Context:
     family_names: np.ndarray  # sorted
     target_codes: np.ndarray  # position in target_names (the sector a target belongs to), -1 if none
     target_names: np.ndarray
+    # How far (km) each point may be from where the incident happened (georisk.precision); inf
+    # for a point that says nothing about distance (a province's point, a flagged geocode).
+    uncertainty: np.ndarray
+    # The scenario's district size (km), for the precision rule; None when it does not say.
+    district_km: float | None = None
 
     # Which incidents lie near a geometry depends on nothing but the geometry and the radius:
     # neither the view, nor the date, nor the session. Every rerun of every session asks again
@@ -405,8 +381,50 @@ class Context:
         return self.x[self.order]
 
     @cached_property
-    def ratings(self) -> dict[str, list[Rating]]:
-        return ratings(self.threat_levels)
+    def successors(self) -> dict[str, tuple[pd.Timestamp, str]]:
+        return places.successors(self.boundaries)
+
+    @cached_property
+    def analysts_ratings(self) -> dict[str, list[ratings.Rating]]:
+        return ratings.by_province(self.threat_levels)
+
+    @cached_property
+    def derived_levels(self) -> pd.DataFrame:
+        """Threat ratings derived from this context's incidents (made on first use)."""
+        families = sorted(set(self.actors["family"]) | set(self.family_names))
+        return ratings.derive(self.incidents, self.boundaries, families)
+
+    @cached_property
+    def derived_ratings(self) -> dict[str, list[ratings.Rating]]:
+        return ratings.by_province(self.derived_levels)
+
+    def threat(self, province: str, families: set[str], asof: pd.Timestamp, source: str) -> Threat:
+        """The threat of a province (as it was at the date) from the ratings the model uses."""
+        province = places.province_at(province, asof, self.successors)
+        analysts = ratings.threat_from(self.analysts_ratings.get(province, []), families, asof)
+        if source == "analysts":
+            return analysts
+        derived = ratings.threat_from(self.derived_ratings.get(province, []), families, asof, "derived")
+        return derived if source == "derived" else ratings.combine(analysts, derived)
+
+    def province_threats(
+        self, asof: pd.Timestamp, source: str, families: set[str] = frozenset()
+    ) -> dict[str, Threat]:
+        """The threat of every province that existed at the date."""
+        alive = self.boundaries["name"][places.existing_at(self.boundaries, asof)]
+        return {name: self.threat(name, set(families), pd.Timestamp(asof), source) for name in alive}
+
+    def levels(self, source: str) -> pd.DataFrame:
+        """The ratings table the model uses for a source (for coverage and the map)."""
+        if source == "analysts":
+            return self.threat_levels
+        if source == "derived":
+            return self.derived_levels
+        return pd.concat([self.threat_levels, self.derived_levels], ignore_index=True)
+
+    def usable(self, positions: np.ndarray, radius_km: float) -> np.ndarray:
+        """Which of these incidents are placed precisely enough to count at this radius."""
+        return precision.usable(self.uncertainty[positions], radius_km)
 
     def hostile(self, partner: str) -> frozenset[str]:
         # Asked once per scoring unit: worth remembering per partner.
@@ -441,7 +459,13 @@ def distances_m(geometry_m, x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def context_for(
-    incidents, threat_levels, actors, boundaries, sites=None, projection: Projection | None = None
+    incidents,
+    threat_levels,
+    actors,
+    boundaries,
+    sites=None,
+    projection: Projection | None = None,
+    district_km: float | None = None,
 ) -> Context:
     """Prepare the model's context: project the incidents once and sort them for search."""
     if projection is None:
@@ -470,20 +494,47 @@ def context_for(
         family_names=families.categories.to_numpy(dtype=object),
         target_codes=targets.codes,
         target_names=targets.categories.to_numpy(dtype=object),
+        uncertainty=_uncertainty(incidents, district_km),
+        district_km=district_km,
     )
+
+
+def _uncertainty(incidents: pd.DataFrame, district_km: float | None) -> np.ndarray:
+    if "geo_precision" not in incidents:
+        return np.full(len(incidents), np.inf)
+    km = precision.uncertainties(incidents["geo_precision"], district_km)
+    if "location_flag" in incidents:
+        km[incidents["location_flag"].notna().to_numpy()] = np.inf
+    return km
+
+
+def district_km_of(scenario: dict) -> float | None:
+    """The scenario's district size in km (catalog.json scenario.district_km), if it states one."""
+    value = scenario.get("district_km")
+    try:
+        km = float(value)
+    except (TypeError, ValueError):
+        return None
+    return km if km > 0 and math.isfinite(km) else None
 
 
 def context_of(dataset) -> Context:
     """The context of a loaded dataset (georisk.dataset.Dataset)."""
     return context_for(
-        dataset.incidents, dataset.threat_levels, dataset.actors, dataset.boundaries, dataset.sites
+        dataset.incidents,
+        dataset.threat_levels,
+        dataset.actors,
+        dataset.boundaries,
+        dataset.sites,
+        district_km=district_km_of(dataset.scenario),
     )
 
 
-def province_of(piece_m, ctx: Context, listed: list[str]) -> list[str]:
-    """The provinces a scoring unit lies in: by geometry, else the site's listed provinces."""
-    found = [name for name, area in ctx.provinces_m if area.intersects(piece_m)]
-    return found or listed
+def province_of(piece_m, ctx: Context, listed: list[str], asof: pd.Timestamp) -> list[str]:
+    """The provinces a scoring unit lies in, as they were at the date: by geometry, else the
+    site's listed provinces."""
+    found = [name for name, area in ctx.provinces_m if area.intersects(piece_m)] or listed
+    return list(dict.fromkeys(places.province_at(name, asof, ctx.successors) for name in found))
 
 
 @dataclass(frozen=True)
@@ -494,9 +545,11 @@ class UnitScore:
     km_from: float
     km_to: float
     provinces: tuple[str, ...]
-    threat: int
+    threat: int | None  # None: no rating
     threat_family: str
     threat_period: str
+    threat_status: str  # current | carried | none
+    threat_origin: str  # analysts | derived | ""
     exposure: float
     exposure_level: float
     likelihood: float
@@ -504,11 +557,25 @@ class UnitScore:
     impact: int
     score: int
     band: str
+    # Incidents in view, on or before the as-of date, within the radius: those counted (placed
+    # precisely enough for the radius) and those left out for imprecision; then the same within
+    # the last half-life before the as-of date.
     incidents_near: int
+    incidents_left_out: int
     incidents_recent: int
+    recent_left_out: int
     top_family: str
     reason: str
     geometry_m: object
+
+
+def unit_threat(
+    ctx: Context, provinces: list[str], families: set[str], asof: pd.Timestamp, source: str
+) -> Threat:
+    """The highest rated threat among the provinces a unit lies in (no rating if none is rated)."""
+    found = [ctx.threat(p, families, asof, source) for p in provinces]
+    rated = [t for t in found if t.rated]
+    return max(rated, key=lambda t: t.level) if rated else NO_RATING
 
 
 def score_unit(
@@ -527,14 +594,14 @@ def score_unit(
     # The threat level counts the families the analyst chose, else those hostile to the partner;
     # incidents count in full when their family is hostile (relevance, below).
     considered = set(chosen_families) or set(ctx.hostile(site["partner_country"]))
-    provinces = province_of(piece_m, ctx, split_list(site["provinces"]))
-    threat, threat_family, threat_period = max(
-        (threat_from(ctx.ratings.get(p, []), considered, asof) for p in provinces),
-        default=(1, "no rating", ""),
-    )
+    provinces = province_of(piece_m, ctx, split_list(site["provinces"]), asof)
+    threat = unit_threat(ctx, provinces, considered, asof, params.ratings)
     positions, distances = ctx.near(piece_m, params.radius_km * 1000)
     keep = ctx.in_view(positions, asof, mask)
-    near, distance_km = positions[keep], distances[keep]
+    seen, seen_km = positions[keep], distances[keep]
+    # Only points placed precisely enough for the radius say how far an incident was.
+    counted = ctx.usable(seen, params.radius_km)
+    near, distance_km = seen[counted], seen_km[counted]
     age = (np.datetime64(asof) - ctx.dates[near]).astype("timedelta64[D]").astype(float)
     codes = ctx.family_codes[near]
     relevance = np.where(ctx.hostile_codes(site["partner_country"])[codes], 1.0, params.w_other)
@@ -549,11 +616,14 @@ def score_unit(
     )
     exposure = float(contributions.sum())
     x_level = exposure_level(exposure, params.saturation)
-    likelihood = likelihood_of(threat, x_level, params)
+    likelihood = likelihood_of(threat.level, x_level, params)
     l_class = likelihood_class(likelihood)
     impact = int(site["criticality"])
     recent = Recent.of(codes[age <= params.half_life_days], ctx.family_names)
-    reason = _reason(recent, params, provinces, threat, threat_family, threat_period, asof)
+    left_out = seen[~counted]
+    left_age = (np.datetime64(asof) - ctx.dates[left_out]).astype("timedelta64[D]").astype(float)
+    recent_left_out = int((left_age <= params.half_life_days).sum())
+    reason = _reason(recent, recent_left_out, params, provinces, threat, asof)
     return UnitScore(
         site_id=site["site_id"],
         unit=unit,
@@ -561,9 +631,11 @@ def score_unit(
         km_from=km_from,
         km_to=km_to,
         provinces=tuple(provinces),
-        threat=threat,
-        threat_family=threat_family,
-        threat_period=threat_period,
+        threat=threat.level,
+        threat_family=threat.family,
+        threat_period=threat.period,
+        threat_status=threat.status,
+        threat_origin=threat.origin,
         exposure=exposure,
         exposure_level=x_level,
         likelihood=likelihood,
@@ -572,7 +644,9 @@ def score_unit(
         score=l_class * impact,
         band=band_of(l_class, impact, params.cuts),
         incidents_near=len(near),
+        incidents_left_out=len(left_out),
         incidents_recent=recent.count,
+        recent_left_out=recent_left_out,
         top_family=recent.top_family,
         reason=reason,
         geometry_m=piece_m,
@@ -582,23 +656,37 @@ def score_unit(
 def incidents_near(
     ctx: Context, geometry, radius_km: float, asof: pd.Timestamp, mask: np.ndarray | None = None
 ) -> pd.DataFrame:
-    """The incidents in view on or before the as-of date within the radius of a site, nearest
-    first, with their distance in km."""
+    """The incidents in view on or before the as-of date whose points lie within the radius of a
+    site, nearest first, with their distance in km and whether they count toward exposure (placed
+    precisely enough for the radius: `counted`)."""
     positions, distances = ctx.near(ctx.projection.to_metric(geometry), radius_km * 1000)
     keep = ctx.in_view(positions, asof, mask)
     near = ctx.incidents.iloc[positions[keep]]
-    return near.assign(distance_km=np.round(distances[keep], 1)).sort_values("distance_km")
+    return near.assign(
+        distance_km=np.round(distances[keep], 1), counted=ctx.usable(positions[keep], radius_km)
+    ).sort_values(["counted", "distance_km"], ascending=[False, True])
+
+
+@dataclass(frozen=True)
+class Nearby:
+    """For each incident of a context: does its point lie within the radius of any site, counted
+    (placed precisely enough for the radius) or left out for imprecision."""
+
+    counted: np.ndarray
+    left_out: np.ndarray
 
 
 def near_any_site(
     ctx: Context, sites: pd.DataFrame, radius_km: float, mask: np.ndarray | None = None
-) -> np.ndarray:
-    """For each incident of the context: is it in view and within the radius of any site?"""
+) -> Nearby:
     near = np.zeros(len(ctx.incidents), dtype=bool)
     for geometry in sites.geometry:
         positions, _ = ctx.near(ctx.projection.to_metric(geometry), radius_km * 1000)
         near[positions] = True
-    return near if mask is None else near & mask
+    if mask is not None:
+        near &= mask
+    precise = precision.usable(ctx.uncertainty, radius_km)
+    return Nearby(near & precise, near & ~precise)
 
 
 @dataclass(frozen=True)
@@ -619,20 +707,32 @@ class Recent:
         return cls(len(codes), str(names[top]), int(counts[top]))
 
 
-def _reason(recent: Recent, params, provinces, threat, threat_family, period, asof) -> str:
+def recent_window(params: ModelParams, asof: pd.Timestamp) -> str:
+    """The window of the "recent" counts, in words: the last half-life before the as-of date."""
     months = params.half_life_days / 30.4
-    window = f"the last {months:.0f} months" if months >= 2 else f"the last {params.half_life_days:g} days"
+    span = f"{months:.0f} months" if months >= 2 else f"{params.half_life_days:g} days"
+    return f"the {span} to {pd.Timestamp(asof).date()}"
+
+
+def _reason(recent: Recent, left_out: int, params: ModelParams, provinces, threat: Threat, asof) -> str:
+    window = recent_window(params, asof)
     if recent.count:
         lead = f"{recent.count} incident(s) within {params.radius_km:g} km in {window}"
         if recent.top_family and recent.top_family != "unknown":
             lead += f" ({recent.top_count} by {recent.top_family})"
     else:
         lead = f"no incident within {params.radius_km:g} km in {window}"
+    if left_out:
+        lead += f", {left_out} more placed too coarsely to count"
     place = " / ".join(provinces) or "unrated area"
-    stale = ""
-    if period and pd.Timestamp(period.split(" to ")[1]) < asof:
-        stale = f", latest rating {period}"
-    return f"{lead[0].upper()}{lead[1:]}; {place} threat level {threat} ({threat_family}{stale})"
+    if threat.rated:
+        rating = f"{place} {threat.words()}"
+    else:
+        rating = (
+            f"{place}: no threat rating as of {pd.Timestamp(asof).date()}, "
+            "the likelihood rests on exposure alone"
+        )
+    return f"{lead[0].upper()}{lead[1:]}; {rating}"
 
 
 def score_sites(
@@ -670,6 +770,7 @@ def score_sites(
                 )
             )
     unit_frame = pd.DataFrame([asdict(u) for u in units]) if units else _empty_units()
+    unit_frame["threat"] = unit_frame["threat"].astype("Int64")
     if unit_frame.empty:
         return _site_frame(unit_frame, sites, asof), unit_frame
     unit_frame["geometry"] = [ctx.projection.to_degrees(g) for g in unit_frame.pop("geometry_m")]
@@ -705,10 +806,14 @@ def _site_frame(units: pd.DataFrame, sites: pd.DataFrame, asof: pd.Timestamp) ->
         "impact",
         "threat",
         "threat_family",
+        "threat_status",
+        "threat_origin",
         "exposure",
         "exposure_level",
         "incidents_near",
+        "incidents_left_out",
         "incidents_recent",
+        "recent_left_out",
         "worst_unit",
         "reason",
         "model_version",
@@ -735,12 +840,16 @@ def _site_frame(units: pd.DataFrame, sites: pd.DataFrame, asof: pd.Timestamp) ->
             "likelihood": worst["likelihood"].to_numpy(),
             "likelihood_class": worst["likelihood_class"].to_numpy(),
             "impact": worst["impact"].to_numpy(),
-            "threat": worst["threat"].to_numpy(),
+            "threat": worst["threat"].astype("Int64").to_numpy(),
             "threat_family": worst["threat_family"].to_numpy(),
+            "threat_status": worst["threat_status"].to_numpy(),
+            "threat_origin": worst["threat_origin"].to_numpy(),
             "exposure": worst["exposure"].to_numpy(),
             "exposure_level": worst["exposure_level"].to_numpy(),
             "incidents_near": worst["incidents_near"].to_numpy(),
+            "incidents_left_out": worst["incidents_left_out"].to_numpy(),
             "incidents_recent": worst["incidents_recent"].to_numpy(),
+            "recent_left_out": worst["recent_left_out"].to_numpy(),
             "worst_unit": worst["unit_name"].to_numpy(),
             "reason": worst["reason"].to_numpy(),
         }
@@ -752,25 +861,40 @@ def _site_frame(units: pd.DataFrame, sites: pd.DataFrame, asof: pd.Timestamp) ->
     )
 
 
-def methodology(params: ModelParams) -> str:
+def methodology(params: ModelParams, district_km: float | None = None) -> str:
     """The method in words and the values in force, as Markdown (our own text, no data)."""
     total = params.w_threat + params.w_exposure
     cuts = params.cuts
+    thresholds = "; ".join(
+        f"{level} if n ≥ {n}" + (f" or k ≥ {k}" if k is not None else "")
+        for level, n, k in ratings.DERIVED_THRESHOLDS
+    )
     return f"""
 **{MODEL_VERSION}.** For each site at the as-of date:
 
-- **Threat** T (1–5): the highest threat level, in the analysts' ratings, of the province the site
-  (or a pipeline segment) lies in, for the actor families hostile to the site's partner country
-  (or for the families chosen in the filter). A family without its own rating takes the
-  province's overall rating.
+- **Threat** T (1–5): the highest threat level of the province the site (or a pipeline segment)
+  lies in, as the province was at that date, for the actor families hostile to the site's partner
+  country (or for the families chosen in the filter). A family without its own rating takes the
+  province's overall rating. Ratings in force: **{ratings.SOURCE_LABELS[params.ratings]}**
+  (`ratings={params.ratings}` in the link). A rating holds for its period and is carried forward,
+  marked as carried, for at most {ratings.MAX_CARRY_DAYS} days after the province's last rated
+  period. Before the first rating and after that, the province has **no rating**: never level 1.
+- **Derived ratings** ({ratings.DERIVED_RULE}; labelled *derived* wherever they are used): for
+  each province and half-year the feed covers, from its n incidents (at any precision) and the k
+  deaths they caused: level {thresholds}; else 1.
 - **Exposure** E: the sum, over the incidents in view on or before the as-of date within
   **{params.radius_km:g} km**, of severity × recency × proximity × relevance, where severity =
-  1 + ln(1 + 3 killed + 0.5 wounded) (Global Terrorism Index weights, damped), recency =
-  0.5^(age / **{params.half_life_days:g} days**), proximity = 1 − distance / (2 × radius) and
-  relevance = 1 for families hostile to the partner, **{params.w_other:g}** for others, times
-  **{params.w_target:g}** when the attack hit the site's own sector (e.g. energy infrastructure).
-  The exposure level is X = 1 + 4 (1 − e^(−E / {params.saturation:g})).
+  1 + ln(1 + 3 killed + 0.5 wounded) (Global Terrorism Index weights, damped; an unknown count
+  adds nothing), recency = 0.5^(age / **{params.half_life_days:g} days**), proximity = 1 −
+  distance / (2 × radius) and relevance = 1 for families hostile to the partner,
+  **{params.w_other:g}** for others, times **{params.w_target:g}** when the attack hit the site's
+  own sector (e.g. energy infrastructure). The exposure level is X = 1 + 4 (1 − e^(−E /
+  {params.saturation:g})).
+- **Precision**: only points placed precisely enough for the radius count toward exposure; the
+  others are counted apart as "left out for imprecision" and still count in their province's
+  context and in derived ratings. {precision.rule_text(params.radius_km, district_km)}
 - **Likelihood** L = ({params.w_threat:g} T + {params.w_exposure:g} X) / {total:g}, rounded to 1–5.
+  With no threat rating, L = X: the score rests on exposure alone, and says so.
 - **Impact** I: the site's criticality (1–5).
 - **Band** from L × I: Very low below {cuts[0]}, Low from {cuts[0]}, Medium from {cuts[1]}, High
   from {cuts[2]}, Very high from {cuts[3]}.

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pandera.pandas as pa
 
-SCHEMA_VERSION = "1.0"
+from georisk.precision import PRECISIONS
+
+SCHEMA_VERSION = "1.1"
 
 CATEGORIES = ("diplomatic", "military", "economic", "energy", "security", "political")
 SECTORS = ("energy", "industry", "defence", "diplomacy", "trade", "security")
@@ -23,7 +25,7 @@ SECTORS = ("energy", "industry", "defence", "diplomacy", "trade", "security")
 FACT_CONFIDENCE = ("confirmed", "reported", "unconfirmed", "disputed")
 ASSESSED_CONFIDENCE = ("high", "moderate", "low")
 DATE_PRECISION = ("day", "month", "year")
-GEO_PRECISION = ("site", "town", "district", "province")
+GEO_PRECISION = PRECISIONS
 SITE_STATUS = ("proposed", "agreed", "under construction", "operational", "stalled")
 ATTACK_TYPES = (
     "bombing",
@@ -52,6 +54,11 @@ TARGET_TYPES = (
     "other",
     "unknown",
 )
+# Who is said to have done it: the group claimed it, officials or reporting blamed it, reporting
+# names it only as suspected, or nobody is named.
+ATTRIBUTION = ("claimed", "attributed", "suspected", "unknown")
+# Whether the attack did what it set out to do (GTD's `success`); failed attacks are incidents too.
+OUTCOME = ("succeeded", "failed", "unknown")
 INTENT = ("high", "moderate", "low", "none", "unknown")
 CAPABILITY = ("high", "moderate", "low")
 # Reserved actor family for incidents nobody claimed or was blamed for.
@@ -159,6 +166,13 @@ class TableSpec:
     geometry: bool = False
     # Columns that may be absent from a file; they are added empty.
     optional_columns: tuple[str, ...] = field(default=())
+    # The columns that together identify a row, where the id alone does not (an alias may name
+    # one family before a date and another after it).
+    key_columns: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return self.key_columns or (self.id_column,)
 
     @property
     def columns(self) -> list[str]:
@@ -219,7 +233,20 @@ INCIDENTS = TableSpec(
     id_column="incident_id",
     description="Militant attacks and security incidents, one row each.",
     date_columns=("date",),
-    optional_columns=("location", "district", "summary", "notes"),
+    optional_columns=(
+        "location",
+        "district",
+        "attribution",
+        "outcome",
+        "suicide",
+        "weapon_type",
+        "target_type2",
+        "target_type3",
+        "summary",
+        "location_flag",
+        "source_row",
+        "notes",
+    ),
     schema=_schema(
         {
             "incident_id": identifier(),
@@ -233,11 +260,22 @@ INCIDENTS = TableSpec(
             "province": text(),
             "group": text(),
             "actor_family": text(),
+            "attribution": vocab(ATTRIBUTION, required=False),
+            "outcome": vocab(OUTCOME, required=False),
+            "suicide": whole(0, 1, required=False),
             "attack_type": vocab(ATTACK_TYPES),
+            "weapon_type": text(required=False),
             "target_type": vocab(TARGET_TYPES),
+            "target_type2": vocab(TARGET_TYPES, required=False),
+            "target_type3": vocab(TARGET_TYPES, required=False),
             "killed": whole(0, 100_000, required=False),
             "wounded": whole(0, 100_000, required=False),
             "summary": text(required=False),
+            # Why the point is not to be trusted for distance (e.g. far from the feed's own
+            # province); empty when nothing is wrong with it.
+            "location_flag": text(required=False),
+            # The row of the feed's file this incident was imported from (header = row 1).
+            "source_row": whole(1, 10**9, required=False),
             **provenance(),
         }
     ),
@@ -395,12 +433,18 @@ BOUNDARIES = TableSpec(
     id_column="code",
     geometry=True,
     description="Admin-1 areas (provinces) of the country, simplified.",
-    optional_columns=("aliases", "notes"),
+    date_columns=("valid_from", "valid_to"),
+    optional_columns=("aliases", "valid_from", "valid_to", "successor", "notes"),
     schema=_schema(
         {
             "code": identifier(),
             "name": pa.Column(str, unique=True, coerce=True),
             "aliases": text(required=False),
+            # The area existed from valid_from to valid_to (empty: open); after valid_to its
+            # ground belongs to `successor` (e.g. FATA merged into Khyber Pakhtunkhwa).
+            "valid_from": iso_date(required=False),
+            "valid_to": iso_date(required=False),
+            "successor": text(required=False),
             **provenance(),
         }
     ),
@@ -413,14 +457,18 @@ ACTOR_ALIASES = TableSpec(
     filename="actor_aliases.csv",
     id_column="alias",
     description="How group names in imported feeds map to actor families (editable).",
-    optional_columns=("notes",),
+    date_columns=("valid_from", "valid_to"),
+    optional_columns=("valid_from", "valid_to", "notes"),
+    key_columns=("alias", "valid_from"),
     schema=_schema(
         {
-            "alias": pa.Column(
-                str, pa.Check(_not_blank, error="required text is blank"), unique=True, coerce=True
-            ),
+            "alias": pa.Column(str, pa.Check(_not_blank, error="required text is blank"), coerce=True),
             "match": vocab(ALIAS_MATCH),
             "family": text(),
+            # The alias names this family for incidents dated within these (empty: open), e.g.
+            # a group that changed allegiance.
+            "valid_from": iso_date(required=False),
+            "valid_to": iso_date(required=False),
             **provenance(),
         }
     ),

@@ -26,3 +26,11 @@ def plain(value: object) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return html.escape(str(value))
+
+
+def count_text(value: object) -> str:
+    """A count as a reader should see it: an unknown count says so, never 0 and never <NA>."""
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):  # None, NaN, pandas' NA
+        return "unknown"

@@ -13,8 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from georisk.mapping import family_colours
-from georisk.text import plain
+from georisk.text import count_text, plain
 
 COOPERATION = ("diplomatic", "military", "economic", "energy", "political")
 CATEGORY_COLOURS = {
@@ -26,8 +25,9 @@ CATEGORY_COLOURS = {
     "security": "#e31a1c",
 }
 SECURITY_EVENTS = "Security events"
-# Beyond this many incidents the incident lanes show one marker per family and month.
-MAX_POINTS = 5_000
+# Beyond this many incidents the incident lanes show one marker per family and month: a few
+# thousand overlapping markers in one lane read as a smear.
+MAX_POINTS = 2_000
 MILESTONE_SIGNIFICANCE = 5
 
 
@@ -36,7 +36,9 @@ def incident_lane(family: str) -> str:
     return f"Incidents: {plain(family)}"
 
 
-def lanes(events: pd.DataFrame, incidents: pd.DataFrame, max_points: int = MAX_POINTS) -> pd.DataFrame:
+def lanes(
+    events: pd.DataFrame, incidents: pd.DataFrame, colours: dict[str, str], max_points: int = MAX_POINTS
+) -> pd.DataFrame:
     """One row per marker: lane, date, size, colour, hover text, and what it is (kind, id).
 
     Beyond `max_points` incidents, each incident lane shows one marker per month (sized by the
@@ -66,7 +68,6 @@ def lanes(events: pd.DataFrame, incidents: pd.DataFrame, max_points: int = MAX_P
             "id": events["event_id"],
         }
     )
-    colours = family_colours(incidents["actor_family"])
     if len(incidents) > max_points:
         return pd.concat([event_rows, monthly_markers(incidents, colours)], ignore_index=True)
     killed = incidents["killed"].to_numpy(dtype=float, na_value=0.0)
@@ -78,7 +79,7 @@ def lanes(events: pd.DataFrame, incidents: pd.DataFrame, max_points: int = MAX_P
             "colour": incidents["actor_family"].map(colours),
             "hover": [
                 f"<b>{plain(loc)}</b><br>{d.date()} · {plain(g)}<br>"
-                f"killed: {'unknown' if pd.isna(k) else int(k)}<br>{plain(m)[:200]}<br>"
+                f"killed: {count_text(k)}<br>{plain(m)[:200]}<br>"
                 f"<i>{plain(src)[:120]}</i>"
                 for loc, d, g, k, m, src in zip(
                     incidents["location"],
@@ -166,10 +167,28 @@ def milestones(events: pd.DataFrame) -> pd.DataFrame:
     return key.sort_values("date")
 
 
+def milestone_labels(dates: pd.Series, start, end, slots: int = 45) -> np.ndarray:
+    """Which milestones get a written label: each at least 1/slots of the axis after the previous
+    labelled one, so that no two labels overlap (the others are still drawn and listed in the
+    milestones lane's hover)."""
+    span = max((pd.Timestamp(end) - pd.Timestamp(start)).days, 1)
+    gap = pd.Timedelta(days=span / slots)
+    keep, last = np.zeros(len(dates), dtype=bool), None
+    for i, date in enumerate(dates):
+        if last is None or date - last >= gap:
+            keep[i], last = True, date
+    return keep
+
+
 def figure(
-    events: pd.DataFrame, incidents: pd.DataFrame, start, end, selected: str | None = None
+    events: pd.DataFrame,
+    incidents: pd.DataFrame,
+    start,
+    end,
+    colours: dict[str, str],
+    selected: str | None = None,
 ) -> go.Figure:
-    rows = lanes(events, incidents)
+    rows = lanes(events, incidents, colours)
     order = lane_order(rows)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.04)
     for lane in order:
@@ -195,7 +214,6 @@ def figure(
             col=1,
         )
     counts = monthly(incidents)
-    colours = family_colours(incidents["actor_family"])
     for family in counts.groupby("family")["count"].sum().sort_values(ascending=False).index:
         part = counts[counts["family"] == family]
         fig.add_trace(
@@ -211,19 +229,22 @@ def figure(
             row=2,
             col=1,
         )
-    for event in milestones(events).itertuples():
+    key = milestones(events)
+    labelled = milestone_labels(key["date"], start, end)
+    for event, label in zip(key.itertuples(), labelled, strict=True):
         fig.add_vline(x=event.date, line={"width": 1, "dash": "dot", "color": "#1f4e79"}, row="all", col=1)
-        fig.add_annotation(
-            x=event.date,
-            y=1.0,
-            yref="paper",
-            text=plain(event.title[:28]),
-            showarrow=False,
-            textangle=-90,
-            xanchor="right",
-            yanchor="top",
-            font={"size": 9, "color": "#1f4e79"},
-        )
+        if label:
+            fig.add_annotation(
+                x=event.date,
+                y=1.0,
+                yref="paper",
+                text=plain(event.title[:28]),
+                showarrow=False,
+                textangle=-90,
+                xanchor="right",
+                yanchor="top",
+                font={"size": 9, "color": "#1f4e79"},
+            )
     fig.update_layout(
         barmode="stack",
         height=max(460, 28 * len(order) + 260),

@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from georisk import briefing, cooperation, export, figures, links, overview, risk
+from georisk import breakdown, briefing, cooperation, export, figures, links, overview, ratings, risk
 from georisk import filters as flt
 from georisk.dataset import Dataset, data_dir_from, load_dataset
 from georisk.schema import split_list
@@ -46,6 +46,7 @@ MODEL_WIDGETS = {
     "w_exposure": "model.w_exposure",
 }
 CUT_WIDGETS = ("model.cut.low", "model.cut.medium", "model.cut.high", "model.cut.very_high")
+RATINGS_WIDGET = "model.ratings"
 SITE_CHOICE = "site.choice"
 # Widget keys of the sidebar filters, by Filters attribute.
 WIDGETS = {
@@ -53,6 +54,8 @@ WIDGETS = {
     "regions": "filter.region",
     "actors": "filter.actor",
     "categories": "filter.category",
+    "attributions": "filter.attribution",
+    "outcomes": "filter.outcome",
     "start": "filter.from",
     "end": "filter.to",
     "asof": "filter.asof",
@@ -353,6 +356,21 @@ def _sidebar(choices: flt.Choices) -> flt.Filters:
         st.multiselect(
             "Event category", choices.categories, placeholder="All categories", **callback("categories")
         )
+        st.multiselect(
+            "Attribution",
+            choices.attributions,
+            placeholder="Any attribution",
+            help="Incidents only: claimed by the group, attributed to it by officials or reporting, only "
+            "suspected, or no perpetrator named.",
+            **callback("attributions"),
+        )
+        st.multiselect(
+            "Outcome",
+            choices.outcomes,
+            placeholder="Successful and failed attacks",
+            help="Incidents only: whether the attack succeeded (feeds that record it, such as the GTD).",
+            **callback("outcomes"),
+        )
         st.date_input(
             "As of",
             min_value=choices.first_date,
@@ -441,6 +459,7 @@ def _on_model_widget() -> None:
         state[MODEL],
         **{attribute: float(state[key]) for attribute, key in MODEL_WIDGETS.items()},
         cuts=tuple(int(state[key]) for key in CUT_WIDGETS),
+        ratings=state[RATINGS_WIDGET],
     )
     problems = candidate.validate()
     if problems:
@@ -468,6 +487,7 @@ def model_settings() -> risk.ModelParams:
         st.session_state[key] = float(getattr(params, attribute))
     for key, cut in zip(CUT_WIDGETS, params.cuts, strict=True):
         st.session_state[key] = int(cut)
+    st.session_state[RATINGS_WIDGET] = params.ratings
     changed = params != risk.DEFAULTS
     with st.sidebar.expander("Adjust the risk model" + (" (changed)" if changed else ""), expanded=changed):
         common = {"on_change": _on_model_widget}
@@ -491,6 +511,15 @@ def model_settings() -> risk.ModelParams:
         )
         st.slider("Weight of threat", 0.0, 1.0, step=0.05, key=MODEL_WIDGETS["w_threat"], **common)
         st.slider("Weight of exposure", 0.0, 1.0, step=0.05, key=MODEL_WIDGETS["w_exposure"], **common)
+        st.radio(
+            "Threat ratings",
+            list(ratings.SOURCES),
+            format_func=lambda source: ratings.SOURCE_LABELS[source].capitalize(),
+            key=RATINGS_WIDGET,
+            help="Derived ratings come from the incidents in use by a stated rule (see the methodology) and "
+            "are labelled as derived wherever they are used.",
+            **common,
+        )
         st.caption("Bands start at these likelihood × impact scores (1–25):")
         columns = st.columns(2)
         for i, (key, band) in enumerate(zip(CUT_WIDGETS, risk.BANDS[1:], strict=True)):
@@ -596,36 +625,12 @@ def site_panel(frame: Frame, site_id: str, scores: pd.DataFrame, units: pd.DataF
         return
     row = scores.set_index("site_id").loc[site_id]
     site = frame.sites.set_index("site_id").loc[site_id]
+    start, asof = frame.filters.start, frame.filters.asof
     with st.container(border=True, key="site_panel"):
         st.header(escape_markdown(row["name"]), anchor=False)
         st.markdown(f"{band_badge(row['band'])} {escape_markdown(row['reason'])}")
         st.caption(escape_markdown(site["description"]))
-        components = pd.DataFrame(
-            {
-                "component": [
-                    "Threat",
-                    "Exposure",
-                    "Exposure level",
-                    "Likelihood",
-                    "Impact",
-                    "Score",
-                    "Band",
-                    "Worst part",
-                ],
-                "value": [
-                    f"{row['threat']} ({row['threat_family']})",
-                    f"{row['exposure']:.2f} from {row['incidents_near']} incident(s) "
-                    f"within {params.radius_km:g} km",
-                    f"{row['exposure_level']:.2f}",
-                    f"{row['likelihood']:.2f} → {row['likelihood_class']}",
-                    f"{row['impact']} (criticality)",
-                    f"{row['score']} = {row['likelihood_class']} × {row['impact']}",
-                    row["band"],
-                    row["worst_unit"],
-                ],
-            }
-        )
-        st.dataframe(components, hide_index=True, width="stretch")
+        st.dataframe(breakdown.components(row, params, start, asof), hide_index=True, width="stretch")
         site_units = units[units["site_id"] == site_id]
         if len(site_units) > 1:
             st.plotly_chart(
@@ -634,28 +639,18 @@ def site_panel(frame: Frame, site_id: str, scores: pd.DataFrame, units: pd.DataF
                 config={"displayModeBar": False},
                 alt=f"Risk band of each segment along {row['name']}",
             )
-        near = risk.incidents_near(
-            ctx, site.geometry, params.radius_km, pd.Timestamp(frame.filters.asof), frame.incident_mask
+        provinces = sorted({p for unit in site_units["provinces"] for p in unit})
+        st.caption(
+            escape_markdown(breakdown.province_context(ctx, provinces, params, asof, frame.incident_mask))
         )
-        st.markdown(f"**Incidents within {params.radius_km:g} km** ({len(near)})")
+        near = breakdown.nearby(ctx, site.geometry, params, start, asof, frame.incident_mask)
+        st.markdown(f"**{escape_markdown(near.heading)}**")
         st.dataframe(
-            near[
-                [
-                    "date",
-                    "distance_km",
-                    "location",
-                    "group",
-                    "actor_family",
-                    "attack_type",
-                    "target_type",
-                    "killed",
-                    "wounded",
-                    "source",
-                ]
-            ],
+            near.table,
             hide_index=True,
             column_config={"date": st.column_config.DateColumn(format="YYYY-MM-DD")},
         )
+        st.caption(escape_markdown(breakdown.precision_rule(params, ctx.district_km)))
         related = frame.events[frame.events["site_ids"].map(lambda v: site_id in split_list(v))]
         st.markdown(f"**Related events** ({len(related)})")
         st.dataframe(
@@ -892,27 +887,29 @@ def imports_allowed() -> bool:
     return os.environ.get(READ_ONLY_ENV, "").strip().lower() not in ("1", "true", "yes")
 
 
+FEED_KINDS = {
+    "acled": "ACLED export",
+    "gtd": "Global Terrorism Database",
+    "ucdp": "UCDP GED",
+    "csv": "Other CSV, with a mapping",
+}
+
+
 def import_panel(dataset: Dataset) -> None:
-    """Check an incident feed, see its report, then (and only then) use it; undo by restoring."""
+    """Check an incident feed, see its report, then (and only then) use it; any kept version can
+    be put back in use."""
     from georisk import feeds
-    from georisk.feeds.core import PARQUET, PREVIOUS, restore_previous, use_curated, write
     from georisk.feeds.reading import FeedError
+    from georisk.feeds.store import FolderStore, ImportRefused, refusals
 
     if not imports_allowed():
         st.info(f"This instance is read-only ({READ_ONLY_ENV} is set): feeds are imported by its operator.")
         return
+    store = FolderStore(dataset.data_dir)
     kind = st.radio(
-        "Kind of feed",
-        ["acled", "gtd", "csv"],
-        horizontal=True,
-        key="import.kind",
-        format_func={
-            "acled": "ACLED export",
-            "gtd": "Global Terrorism Database",
-            "csv": "Other CSV, with a mapping",
-        }.get,
+        "Kind of feed", list(FEED_KINDS), horizontal=True, key="import.kind", format_func=FEED_KINDS.get
     )
-    upload = st.file_uploader("Feed file", type=["csv", "txt", "xlsx"], key="import.file")
+    upload = st.file_uploader("Feed file", type=["csv", "txt", "xlsx", "parquet"], key="import.file")
     mapping_text = None
     if kind == "csv":
         examples = sorted(p.name for p in EXAMPLE_MAPPINGS.glob("*.toml"))
@@ -933,48 +930,96 @@ def import_panel(dataset: Dataset) -> None:
     checked = st.session_state.get(IMPORT)
     if checked:
         incidents, report = checked
-        import_report(report)
+        import_report(report, report.issues_frame())
+        reasons = refusals(report)
+        force = False
+        if reasons:
+            st.error(
+                "This import would replace the incidents in use with an incomplete set: "
+                + escape_markdown("; ".join(reasons))
+                + ". Check the listed rows (a date or number format the importer does not know?).",
+                icon=":material/block:",
+            )
+            force = st.checkbox("Use it anyway: I have read the report", key="import.force")
         st.warning(
             f"Using this feed replaces the incidents every page shows ({len(incidents):,} rows) for "
-            "everyone using this instance. The current ones are kept and can be restored."
+            "everyone using this instance. The current ones are kept as a version and can be put back."
         )
-        if st.button("Use this feed", key="import.use", type="primary", icon=":material/check:"):
-            write(dataset.data_dir, incidents, report)
-            st.session_state[IMPORT] = None
-            st.rerun()
+        if st.button(
+            "Use this feed",
+            key="import.use",
+            type="primary",
+            icon=":material/check:",
+            disabled=bool(reasons) and not force,
+        ):
+            try:
+                store.commit(incidents, report, force=force)
+            except ImportRefused as refused:
+                st.error(escape_markdown(str(refused)))
+            else:
+                st.session_state[IMPORT] = None
+                st.rerun()
+    versions_panel(store)
+
+
+def versions_panel(store) -> None:
+    """The kept versions of the imports: their reports, and putting any back in use."""
+    versions = store.versions()
+    st.subheader("Kept versions", anchor=False)
+    if not versions:
+        st.caption("No import yet: the curated incidents.csv is in use.")
+        return
+    table = pd.DataFrame(
+        {
+            "in use": ["yes" if v.in_use else "" for v in versions],
+            "version": [v.id for v in versions],
+            "imported": [v.created for v in versions],
+            "feed": [FEED_KINDS.get(v.kind, v.kind) for v in versions],
+            "file": [v.file for v in versions],
+            "rows": [v.summary for v in versions],
+        }
+    )
+    st.dataframe(table, hide_index=True)
+    labels = {v.id: f"{v.id} · {v.file}" + (" (in use)" if v.in_use else "") for v in versions}
+    chosen = st.selectbox("Version", list(labels), format_func=labels.__getitem__, key="import.version")
     columns = st.columns(2)
-    if (dataset.data_dir / PREVIOUS).exists() and columns[0].button(
-        "Restore the previous import", key="import.restore"
+    in_use = next((v for v in versions if v.in_use), None)
+    if columns[0].button(
+        "Put this version in use",
+        key="import.restore",
+        disabled=in_use is not None and in_use.id == chosen,
+        icon=":material/restore:",
     ):
-        restore_previous(dataset.data_dir)
+        store.restore(chosen)
         st.rerun()
-    if (dataset.data_dir / PARQUET).exists() and columns[1].button(
-        "Go back to the curated incidents.csv", key="import.curated"
+    if columns[1].button(
+        "Go back to the curated incidents.csv", key="import.curated", disabled=in_use is None
     ):
-        use_curated(dataset.data_dir)
+        store.use_curated()
         st.rerun()
+    with st.expander("The report of this version"):
+        report, rows = store.report(chosen)
+        import_report(report, rows)
 
 
-def import_report(report) -> None:
+def import_report(report, rows: pd.DataFrame) -> None:
+    """An import's report: its counts, how its rows were placed and named, every listed row."""
     st.markdown(
-        f"**{escape_markdown(report.file)}** ({report.kind}, read as {report.encoding}): `{report.summary()}`"
+        f"**{escape_markdown(report.file)}** ({escape_markdown(report.kind)}, read as "
+        f"{escape_markdown(report.encoding)}): `{report.summary()}`"
     )
-    st.caption(
-        f"Kept without usable coordinates at their province: {report.relocated}. Province taken from "
-        f"the coordinates: {report.province_filled} missing, {report.province_corrected} contradicting."
-    )
+    st.markdown("\n".join(f"- {escape_markdown(line)}" for line in report.lines()))
     if report.unknown_actors:
         st.markdown(
-            "Group names the alias table does not know (imported as `unknown`; teach them in "
-            "`actor_aliases.csv`):"
+            "The most frequent group names the alias table does not know (imported as `unknown`; teach them "
+            "in `actor_aliases.csv`):"
         )
         st.dataframe(
             pd.DataFrame(list(report.unknown_actors.items()), columns=["name", "rows"]), hide_index=True
         )
     for field_name, values in report.other_values.items():
-        st.markdown(f"Words for {field_name} outside the vocabulary (imported as `other`):")
+        st.markdown(f"Words for {escape_markdown(field_name)} that were not recognised:")
         st.dataframe(pd.DataFrame(list(values.items()), columns=["word", "rows"]), hide_index=True)
-    frame = report.issues_frame()
-    if not frame.empty:
-        st.markdown("Rows not imported as they came, each with its reason:")
-        st.dataframe(frame, hide_index=True)
+    if not rows.empty:
+        st.markdown("Rows not imported as they came, each with its row in the file, its feed id and reason:")
+        st.dataframe(rows, hide_index=True)

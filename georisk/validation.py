@@ -166,6 +166,42 @@ def _overlapping_periods(frame: pd.DataFrame) -> list[Rejection]:
     return rejections
 
 
+URL_PATTERN = re.compile(r"https?://[^\s|\"'<>]+")
+# A last path segment that is a host name ("…/news/1135430/i.dawn.com"): a page's link to a CDN
+# or to its own front page pasted over the article's slug when the source was collected.
+HOST_SEGMENT = re.compile(
+    r"(?:[a-z0-9-]+\.)+(?:com|org|net|info|io|co|pk|uk|gov|edu|int|news)", re.IGNORECASE
+)
+
+
+def mangled_urls(text: object) -> list[str]:
+    """The URLs in a cell whose last path segment is a host name (archive links, which embed a
+    whole URL, excepted)."""
+    if not isinstance(text, str):
+        return []
+    found = []
+    for url in URL_PATTERN.findall(text):
+        rest = url.split("://", 1)[1]
+        path = rest.split("/", 1)[1] if "/" in rest else ""
+        segments = [s for s in path.split("?")[0].split("/") if s]
+        if segments and "http" not in path and HOST_SEGMENT.fullmatch(segments[-1]):
+            found.append(url)
+    return found
+
+
+def _source_urls(tables: dict[str, Table]) -> list[Rejection]:
+    """Curated records whose source cites a mangled URL: kept, and flagged for repair."""
+    rejections = []
+    for name, table in tables.items():
+        if table.file != table.spec.filename or "source" not in table.frame:
+            continue  # an imported feed's sources are the feed's own
+        for row, cell in table.frame["source"].items():
+            for url in mangled_urls(cell):
+                reason = "a source URL ends in a host name instead of the article's address: repair the link"
+                rejections.append(Rejection(name, row, "source", reason, url, WARNING))
+    return rejections
+
+
 BAND_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[–-]\s*(\d+(?:\.\d+)?)\s*%\s*$")
 
 
@@ -233,6 +269,7 @@ def cross_file_rules(tables: dict[str, Table], country: str) -> list[Callable[[]
         ref("judgments", "evidence_event_ids", "events", "event_id", "event id", True),
         ref("judgments", "likelihood_term", "estimative_scale", "term", "likelihood term"),
         lambda: _bands(t),
+        lambda: _source_urls(t),
     ]
     return rules
 

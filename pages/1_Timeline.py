@@ -1,10 +1,11 @@
 """The event timeline: cooperation milestones and security incidents on one time axis."""
 
+import pandas as pd
 import streamlit as st
 
-from georisk import timeline, ui
+from georisk import mapping, timeline, ui
 from georisk.schema import split_list
-from georisk.text import escape_markdown
+from georisk.text import count_text, escape_markdown
 
 frame = ui.page_frame("Timeline")
 filters = frame.filters
@@ -25,7 +26,12 @@ def _on_select() -> None:
 selected = st.session_state.get("timeline.selected")
 st.plotly_chart(
     timeline.figure(
-        frame.events, frame.incidents, filters.start, filters.end, selected[1] if selected else None
+        frame.events,
+        frame.incidents,
+        filters.start,
+        filters.end,
+        mapping.family_colours(frame.choices.actors),
+        selected[1] if selected else None,
     ),
     key="timeline.chart",
     on_select=_on_select,
@@ -63,8 +69,10 @@ if selected and selected[0] in ("event", "incident"):
             else:
                 st.markdown(
                     f"**Attack:** {escape_markdown(row['attack_type'])} on "
-                    f"{escape_markdown(row['target_type'])} · **killed** {row['killed']} · "
-                    f"**wounded** {row['wounded']}"
+                    f"{escape_markdown(row['target_type'])} · **killed** {count_text(row['killed'])} · "
+                    f"**wounded** {count_text(row['wounded'])} · **attribution** "
+                    f"{escape_markdown(row['attribution'] if pd.notna(row['attribution']) else 'not stated')}"
+                    f" · **placed at** {escape_markdown(row['geo_precision'])} level"
                 )
             st.markdown(f"**Source:** {escape_markdown(row['source'])}")
             if isinstance(row.get("notes"), str):

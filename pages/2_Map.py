@@ -4,7 +4,8 @@ to see why it scores as it does."""
 import pandas as pd
 import streamlit as st
 
-from georisk import mapping, overview, risk, ui
+from georisk import mapping, overview, ratings, risk, ui
+from georisk.text import escape_markdown
 
 frame = ui.page_frame("Map")
 params = ui.model_settings()
@@ -18,24 +19,9 @@ ui.quarter_control(frame)
 ctx = ui.context(dataset)
 scores, units = risk.score_sites(frame.sites, ctx, asof, params, filters.actors, frame.incident_mask)
 site = ui.selected_site()
-figure, notes = mapping.map_figure(
-    layers=layers,
-    boundaries=dataset.boundaries,
-    province_level=mapping.province_levels(
-        dataset.threat_levels, dataset.boundaries, asof, set(filters.actors)
-    ),
-    threat_scale=dataset.threat_scale,
-    incidents=frame.incidents,
-    scores=scores,
-    units=units,
-    sites=frame.sites,
-    projection=ctx.projection,
-    radius_km=params.radius_km,
-    selected=site,
-    xy=(ctx.x[frame.incident_mask], ctx.y[frame.incident_mask]),
-)
+figure, notes = mapping.view_map(frame, ctx, params, scores, units, layers, selected=site)
 for note in notes:
-    st.info(note, icon=":material/hexagon:")
+    st.info(escape_markdown(note), icon=":material/info:")
 st.plotly_chart(
     figure,
     key="map.chart",
@@ -45,8 +31,11 @@ st.plotly_chart(
     alt="Map of the sites coloured by risk band, with the layers chosen above",
 )
 st.caption(
-    f"As of {filters.asof.isoformat()} · {len(frame.incidents)} incidents in view · provinces coloured by "
-    f"threat level for {', '.join(filters.actors) if filters.actors else 'all groups'} · {risk.MODEL_VERSION}"
+    f"As of {filters.asof.isoformat()} · {frame.incident_count:,} incidents in view · provinces coloured by "
+    f"threat level for {', '.join(filters.actors) if filters.actors else 'all groups'} "
+    f"({ratings.SOURCE_LABELS[params.ratings]}) · filled dots: points that count toward exposure at "
+    f"{params.radius_km:g} km; rings: points too coarse to count; '+N in province': incidents placed only "
+    f"at a province · {risk.MODEL_VERSION} · incidents: {escape_markdown(dataset.incident_source.credit())}"
 )
 
 ui.site_picker(scores, site)

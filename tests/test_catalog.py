@@ -25,8 +25,8 @@ def test_file_matches_catalogue(spec):
         assert entry.get(field), f"{spec.filename}: catalogue lacks {field}"
     assert entry["table"] == spec.name
     measured = measure(DATA / spec.filename)
-    assert measured["rows"] == entry["rows"], "row count changed: run scripts/update_catalog.py"
-    assert measured["sha256"] == entry["sha256"], "file changed: run scripts/update_catalog.py"
+    assert measured["rows"] == entry["rows"], "row count changed: run python -m georisk catalog data"
+    assert measured["sha256"] == entry["sha256"], "file changed: run python -m georisk catalog data"
     assert measured["columns"] == entry["columns"]
     assert set(spec.required_columns) <= set(entry["columns"]) <= set(spec.columns)
     if spec.geometry:

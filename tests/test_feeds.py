@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,10 +16,10 @@ from hypothesis import strategies as st
 
 from georisk import feeds
 from georisk.dataset import load_dataset
-from georisk.feeds import core
-from georisk.feeds.core import family_lookup
+from georisk.feeds.families import family_lookup
 from georisk.feeds.reading import FeedError, sniff
-from tests.conftest import DATA, EXTERNAL, ROOT, georisk_cli
+from georisk.feeds.store import FolderStore
+from tests.conftest import DATA, ROOT, external, georisk_cli
 
 CONTEXT = feeds.context_for(DATA)
 ACLED_HEADER = (
@@ -74,7 +73,7 @@ def test_acled_rows_are_all_accounted_for():
         acled_row(
             "PAK9", actor1="Military Forces of Pakistan (2013-2018)", actor2="Lashkar-e-Fake"
         ),  # row 10
-        acled_row("PAK10", admin1="Sindh"),  # row 11: coordinates in Khyber Pakhtunkhwa -> corrected
+        acled_row("PAK10", admin1="Sindh"),  # row 11: coordinates far away in Khyber Pakhtunkhwa -> flagged
         acled_row("PAK11", date="2016-12-16", actor1="Khorasan wing of the Islamic State"),  # row 12
     ]
     incidents, report = run("acled", "\n".join(lines))
@@ -87,8 +86,8 @@ def test_acled_rows_are_all_accounted_for():
     assert found[7][0] == "relocated" and "outside Pakistan" in found[7][1]
     assert found[8][0] == "rejected" and "duplicate id" in found[8][1]
     assert found[9] == ("rejected", "not a number")
-    assert found[11][0] == "province_corrected"
-    assert report.province_corrected == 1 and report.relocated == 2
+    assert found[11][0] == "location_flagged" and "from Sindh, the feed's province" in found[11][1]
+    assert report.province_far == 1 and report.relocated == 2
     assert report.unknown_actors == {"Lashkar-e-Fake": 1}
     by_id = incidents.set_index("incident_id")
     assert by_id.at["ACLED-PAK1", "actor_family"] == "TTP"
@@ -97,7 +96,8 @@ def test_acled_rows_are_all_accounted_for():
     assert by_id.at["ACLED-PAK9", "group"] == "Lashkar-e-Fake", "the state force is the target, not the actor"
     assert by_id.at["ACLED-PAK9", "actor_family"] == "unknown"
     assert by_id.at["ACLED-PAK11", "actor_family"] == "IS-Khorasan"
-    assert by_id.at["ACLED-PAK10", "province"] == "Khyber Pakhtunkhwa"
+    assert by_id.at["ACLED-PAK10", "province"] == "Sindh", "the feed's province is kept, not silently moved"
+    assert "geocoding error" in by_id.at["ACLED-PAK10", "location_flag"]
     assert by_id.at["ACLED-PAK4", "geo_precision"] == "province"
     assert by_id.at["ACLED-PAK1", "date"] == pd.Timestamp("2016-12-15")
 
@@ -301,7 +301,7 @@ def test_bad_mappings_are_explained(mapping, message):
 
 def test_files_that_are_not_what_their_name_says():
     assert sniff(b"PK\x03\x04rest") == "xlsx"
-    with pytest.raises(FeedError, match="not a CSV or Excel file"):
+    with pytest.raises(FeedError, match="not a CSV, Excel or Parquet file"):
         run("acled", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", name="feed.csv")
     with pytest.raises(FeedError, match="does not look like an ACLED export"):
         run("acled", "a,b\n1,2\n")
@@ -349,7 +349,8 @@ def test_any_column_names_map_and_every_row_is_counted(columns, rows):
     assert report.imported + report.unmapped + report.rejected == report.read == len(rows)
     assert list(incidents["killed"]) == [k for *_, k, _ in rows][: len(incidents)]
     good = [lat == "24.86" for *_, lat in rows]
-    assert (incidents["geo_precision"] == "town").tolist() == good
+    # The mapping says nothing of precision: the points are of unknown precision, not towns.
+    assert (incidents["geo_precision"] == "unknown").tolist() == good
     assert (incidents["province"] == "Sindh").all()
 
 
@@ -364,19 +365,9 @@ def test_alias_lookup_prefers_exact_and_whole_words():
 
 # --- the real messy file, and the command line -----------------------------------------------------
 
-MESSY = EXTERNAL / "pakistan_suicide_attacks.csv"
-
-
-def require_external() -> Path:
-    if MESSY.exists():
-        return MESSY
-    if os.environ.get("CI"):
-        pytest.fail(f"{MESSY} is missing: CI must run this test")
-    pytest.skip("../shared/external is absent (a fresh clone outside this team): the real-file test needs it")
-
 
 def test_messy_real_file_imports_with_the_shipped_mapping(tmp_path: Path):
-    path = require_external()
+    path = external("pakistan_suicide_attacks.csv")
     mapping = ROOT / "examples" / "mappings" / "pakistan_body_count.toml"
     result = subprocess.run(
         [
@@ -403,9 +394,11 @@ def test_messy_real_file_imports_with_the_shipped_mapping(tmp_path: Path):
         read = sum(1 for _ in csv.reader(f)) - 1  # records, not lines: some cells hold line breaks
     assert int(counts["read"]) == read
     assert int(counts["imported"]) + int(counts["unmapped"]) + int(counts["rejected"]) == read
-    rows = pd.read_csv(tmp_path / "import_rows.csv")
-    incidents = pd.read_parquet(tmp_path / "incidents.parquet")
-    assert len(incidents) == int(counts["imported"])
+    store = FolderStore(tmp_path)
+    (version,) = store.versions()
+    _, rows = store.report(version.id)
+    incidents = load_dataset(tmp_path).incidents  # what the app loads
+    assert len(incidents) == int(counts["imported"]), "imported = loaded"
     relocated = rows[rows["status"] == "relocated"]
     assert (relocated["value"].str.contains("_71.456944")).any(), "the mangled longitude is named"
     assert {"Khyber Pakhtunkhwa", "FATA", "Balochistan", "Islamabad Capital Territory"} <= set(
@@ -431,30 +424,35 @@ def test_imported_feed_replaces_the_curated_incidents(tmp_path: Path, data_copy:
     dataset = load_dataset(data_copy)
     assert list(dataset.incidents["incident_id"]) == ["ACLED-PAK1", "ACLED-PAK2"]
     assert dataset.problems == []
+    assert not dataset.incident_source.curated and "ACLED feed feed.csv" in dataset.incident_source.credit()
     feeds.import_file("acled", feed, data_copy)
-    assert (data_copy / "incidents.previous.parquet").exists(), "the previous import is kept"
+    assert len(FolderStore(data_copy).versions()) == 2, "the previous import is kept"
 
 
-def test_restore_swaps_imports_and_curated_comes_back(tmp_path: Path, data_copy: Path):
-    """Use feed A, then B; restore gives A (B kept), restore again gives B; going back to the
-    curated file keeps the import for later. No staging file is left behind."""
-    names = {}
-    for name in ("A", "B"):
+def test_any_kept_version_can_be_put_back_and_curated_comes_back(tmp_path: Path, data_copy: Path):
+    """Use feeds A, B, C; any of them can be put back, the curated file too, and putting a version
+    back keeps every version. No staging file is left behind."""
+    ids = {}
+    for name in ("A", "B", "C"):
         feed = tmp_path / f"{name}.csv"
         feed.write_text("\n".join([ACLED_HEADER, acled_row(f"PAK{name}")]), encoding="utf-8")
-        feeds.import_file("acled", feed, data_copy)
-        names[name] = [f"ACLED-PAK{name}"]
+        _, _, version = feeds.import_file("acled", feed, data_copy)
+        ids[name] = version.id
 
     def current() -> list[str]:
         return list(load_dataset(data_copy).incidents["incident_id"])
 
-    assert current() == names["B"]
-    core.restore_previous(data_copy)
-    assert current() == names["A"]
-    core.restore_previous(data_copy)
-    assert current() == names["B"]
-    core.use_curated(data_copy)
-    assert len(current()) == len(load_dataset(DATA).incidents)
-    core.restore_previous(data_copy)
-    assert current() == names["B"]
-    assert not list(data_copy.glob("*.partial"))
+    store = FolderStore(data_copy)
+    assert current() == ["ACLED-PAKC"] and store.in_use() == ids["C"]
+    store.restore(ids["A"])
+    assert current() == ["ACLED-PAKA"]
+    store.restore(ids["B"])
+    assert current() == ["ACLED-PAKB"]
+    store.use_curated()
+    assert len(current()) == len(load_dataset(DATA).incidents) and store.in_use() is None
+    store.restore(ids["C"])
+    assert current() == ["ACLED-PAKC"]
+    assert [v.id for v in store.versions()] == [ids["C"], ids["B"], ids["A"]]
+    assert not list(data_copy.rglob("*.partial"))
+    with pytest.raises(KeyError):
+        store.restore("../../etc")

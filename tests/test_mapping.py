@@ -24,25 +24,34 @@ def scenario():
     dataset = load_dataset(DATA)
     incidents = dataset.incidents[dataset.incidents["date"] <= ASOF]
     ctx = risk.context_for(
-        incidents, dataset.threat_levels, dataset.actors, dataset.boundaries, dataset.sites
+        incidents, dataset.threat_levels, dataset.actors, dataset.boundaries, dataset.sites, district_km=88
     )
     scores, units = risk.score_sites(dataset.sites, ctx, ASOF)
     return dataset, incidents, ctx, scores, units
 
 
-def build(layers, incidents=None, **kwargs):
-    dataset, default_incidents, ctx, scores, units = scenario()
+def build(layers, incidents=None, radius_km=50.0, **kwargs):
+    dataset, _, ctx, scores, units = scenario()
+    if incidents is not None:
+        ctx = risk.context_for(
+            incidents,
+            dataset.threat_levels,
+            dataset.actors,
+            dataset.boundaries,
+            dataset.sites,
+            district_km=88,
+        )
     return mapping.map_figure(
         layers=layers,
-        boundaries=dataset.boundaries,
-        province_level=mapping.province_levels(dataset.threat_levels, dataset.boundaries, ASOF, set()),
+        ctx=ctx,
+        asof=ASOF,
+        radius_km=radius_km,
+        province_level=mapping.province_levels(ctx, ASOF, set(), "analysts"),
         threat_scale=dataset.threat_scale,
-        incidents=default_incidents if incidents is None else incidents,
         scores=scores,
         units=units,
         sites=dataset.sites,
-        projection=ctx.projection,
-        radius_km=50,
+        colours=mapping.family_colours(dataset.actors["family"]),
         **kwargs,
     )
 
@@ -65,11 +74,12 @@ def test_each_layer_draws_only_when_asked():
 
 def test_incident_points_match_the_filtered_data():
     _, incidents, *_ = scenario()
-    fig, _ = build(("incidents",))
+    fig, _ = build(("incidents",), radius_km=100)  # at 100 km, district points count too
     points = [t for t in fig.data if t.legendgroup == "incidents"]
-    assert sum(len(t.lon) for t in points) == len(incidents)
+    exact = incidents[~incidents["geo_precision"].isin(["province", "country", "unknown"])]
+    assert sum(len(t.lon) for t in points) == len(exact)
     by_family = {t.name.rsplit(" (", 1)[0]: len(t.lon) for t in points}
-    assert by_family == incidents["actor_family"].value_counts().to_dict()
+    assert by_family == exact["actor_family"].value_counts().to_dict()
 
 
 def test_site_colours_match_the_model_bands():
@@ -94,7 +104,8 @@ def test_many_incidents_are_drawn_as_density_with_a_note():
     assert not any(t.legendgroup == "incidents" for t in fig.data)
     assert "too many to draw one by one" in notes[0]
     (density,) = [t for t in fig.data if t.name == "Incident density"]
-    assert sum(density.z) == len(incidents)
+    placed = incidents[~incidents["geo_precision"].isin(["province", "country", "unknown"])]
+    assert sum(row[0] for row in density.customdata) == len(placed)
 
 
 def test_offline_style_fetches_nothing_from_other_hosts():
@@ -102,7 +113,10 @@ def test_offline_style_fetches_nothing_from_other_hosts():
     text = fig.to_json()
     assert "http://" not in text and "https://" not in text
     style = fig.layout.map.style
-    assert style["glyphs"].startswith("app/static/fonts/") and style["sources"] == {}
+    assert style["glyphs"].startswith("app/static/fonts/")
+    # MapLibre refuses a style without sources ("Map error." in the browser), so there is one,
+    # empty and inline: nothing to fetch.
+    assert style["sources"] and all(source["type"] == "geojson" for source in style["sources"].values())
     text_traces = [t for t in fig.data if "text" in (getattr(t, "mode", None) or "")]
     assert text_traces and all(t.textfont.family == mapping.FONT for t in text_traces)
     online, _ = build(("tiles", "sites"))
@@ -116,7 +130,8 @@ def test_curated_figure_stays_under_one_megabyte():
 
 def test_hover_text_from_data_is_escaped():
     _, incidents, *_ = scenario()
-    hostile = incidents.head(1).assign(location="<img src=x onerror=alert(1)>", group="<b>bold</b>")
+    town = incidents[incidents["geo_precision"] == "town"]
+    hostile = town.head(1).assign(location="<img src=x onerror=alert(1)>", group="<b>bold</b>")
     fig, _ = build(("incidents",), incidents=hostile)
     (trace,) = [t for t in fig.data if t.legendgroup == "incidents"]
     assert "&lt;img src=x onerror=alert(1)&gt;" in trace.hovertext[0]

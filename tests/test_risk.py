@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, box
 
-from georisk import risk
+from georisk import ratings, risk
 from georisk.dataset import load_dataset
 from tests.conftest import DATA
 
@@ -37,12 +37,14 @@ def incident(
     wounded: float = 0,
     family: str = "Hostile",
     target: str = "civilians",
+    precision: str = "town",
 ) -> dict:
     lon, lat = offset(km_east)
     return {
         "date": ASOF - pd.Timedelta(days=days_before),
         "lon": lon,
         "lat": lat,
+        "geo_precision": precision,
         "killed": killed,
         "wounded": wounded,
         "actor_family": family,
@@ -51,7 +53,7 @@ def incident(
 
 
 def incidents_frame(rows: list[dict]) -> pd.DataFrame:
-    columns = ["date", "lon", "lat", "killed", "wounded", "actor_family", "target_type"]
+    columns = ["date", "lon", "lat", "geo_precision", "killed", "wounded", "actor_family", "target_type"]
     frame = pd.DataFrame(rows, columns=columns)
     frame["date"] = pd.to_datetime(frame["date"])
     frame["killed"] = frame["killed"].astype("Float64")
@@ -129,12 +131,18 @@ def test_levels_and_bands_by_hand():
 
 def test_threat_takes_the_hostile_familys_level_and_falls_back_to_overall():
     lv = levels(overall=2, hostile=4)
-    assert risk.threat_at(lv, "Testland", {"Hostile"}, ASOF)[:2] == (4, "Hostile")
-    assert risk.threat_at(lv, "Testland", {"Other"}, ASOF)[0] == 2, "no own rating: overall"
-    assert risk.threat_at(lv, "Testland", set(), ASOF)[:2] == (2, "all groups")
-    later = risk.threat_at(lv, "Testland", {"Hostile"}, pd.Timestamp("2018-06-01"))
-    assert later[0] == 4 and later[2].endswith("2016-12-31"), "the latest rating stands"
-    assert risk.threat_at(lv, "Nowhere", {"Hostile"}, ASOF)[:2] == (1, "no rating")
+    assert (
+        ratings.threat_at(lv, "Testland", {"Hostile"}, ASOF).level,
+        ratings.threat_at(lv, "Testland", {"Hostile"}, ASOF).family,
+    ) == (4, "Hostile")
+    assert ratings.threat_at(lv, "Testland", {"Other"}, ASOF).level == 2, "no own rating: overall"
+    assert ratings.threat_at(lv, "Testland", set(), ASOF).family == "all groups"
+    later = ratings.threat_at(lv, "Testland", {"Hostile"}, pd.Timestamp("2017-06-01"))
+    assert (later.level, later.status) == (4, "carried") and later.period.endswith("2016-12-31")
+    assert "carried forward" in later.words()
+    expired = ratings.threat_at(lv, "Testland", {"Hostile"}, pd.Timestamp("2018-06-01"))
+    assert expired.level is None and expired.status == "none", "past the carry limit: no rating"
+    assert ratings.threat_at(lv, "Nowhere", {"Hostile"}, ASOF).level is None, "no rating is not level 1"
 
 
 def test_exposure_of_one_incident_by_hand():
@@ -146,7 +154,7 @@ def test_exposure_of_one_incident_by_hand():
     x = risk.exposure_level(expected, 5)
     assert unit.likelihood == pytest.approx((3 + x) / 2, rel=1e-3)
     assert unit.impact == 4 and unit.band == risk.band_of(unit.likelihood_class, 4, risk.DEFAULTS.cuts)
-    assert unit.reason.startswith("1 incident(s) within 50 km in the last 6 months (1 by Hostile)")
+    assert unit.reason.startswith("1 incident(s) within 50 km in the 6 months to 2016-12-15 (1 by Hostile)")
     assert "Testland threat level 3 (Hostile)" in unit.reason
 
 
@@ -239,6 +247,7 @@ def test_a_line_is_cut_into_segments_and_takes_its_worst():
         "wounded": 0,
         "actor_family": "Hostile",
         "target_type": "energy infrastructure",
+        "geo_precision": "town",
     }
     ctx = context([hit])
     sites = gpd.GeoDataFrame([site(line)], geometry="geometry", crs="EPSG:4326")
@@ -276,6 +285,9 @@ def test_model_params_url_round_trip_and_bad_values():
     changed = replace(risk.DEFAULTS, radius_km=25.0, half_life_days=90.0, w_threat=0.7, cuts=(3, 6, 10, 15))
     query = risk.params_to_query(changed)
     assert query == {"radius": ["25"], "halflife": ["90"], "w_threat": ["0.7"], "cuts": ["3,6,10,15"]}
+    derived = replace(risk.DEFAULTS, ratings="derived")
+    assert risk.params_from_query(risk.params_to_query(derived)) == (derived, [])
+    assert "ratings must be one of" in risk.params_from_query({"ratings": ["guesses"]})[1][0]
     assert risk.params_from_query(query) == (changed, [])
     assert risk.params_to_query(risk.DEFAULTS) == {}
     params, notices = risk.params_from_query(
@@ -291,13 +303,16 @@ def test_model_params_url_round_trip_and_bad_values():
 
 def test_reason_names_the_family_with_most_recent_incidents_and_the_first_by_name_on_a_tie():
     rows = [incident(5, 10, family="Other"), incident(6, 20, family="Other"), incident(7, 30)]
-    assert "3 incident(s) within 50 km in the last 6 months (2 by Other)" in score_point(context(rows)).reason
+    assert (
+        "3 incident(s) within 50 km in the 6 months to 2016-12-15 (2 by Other)"
+        in score_point(context(rows)).reason
+    )
     tie = rows + [incident(8, 40)]
     unit = score_point(context(tie))
     assert (unit.top_family, unit.incidents_recent) == ("Hostile", 4)
     assert "(2 by Hostile)" in unit.reason
     old = score_point(context([incident(5, 900)]))
-    assert old.reason.startswith("No incident within 50 km in the last 6 months")
+    assert old.reason.startswith("No incident within 50 km in the 6 months to 2016-12-15")
     assert (old.top_family, old.incidents_near) == ("", 1)
 
 

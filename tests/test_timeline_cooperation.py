@@ -10,15 +10,16 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from georisk import cooperation, timeline
+from georisk import cooperation, mapping, timeline
 from georisk.dataset import load_dataset
 from tests.conftest import DATA, open_page, shown
 
 DATASET = load_dataset(DATA)
+COLOURS = mapping.family_colours(DATASET.actors["family"])
 
 
 def test_lanes_put_cooperation_first_and_size_by_significance_and_deaths():
-    rows = timeline.lanes(DATASET.events, DATASET.incidents)
+    rows = timeline.lanes(DATASET.events, DATASET.incidents, COLOURS)
     assert len(rows) == len(DATASET.events) + len(DATASET.incidents)
     order = timeline.lane_order(rows)
     assert order[:5] == ["Diplomatic", "Military", "Economic", "Energy", "Political"]
@@ -45,7 +46,7 @@ def test_monthly_counts_add_up_and_split_by_family():
 
 
 def test_timeline_figure_has_milestones_and_the_period_range():
-    fig = timeline.figure(DATASET.events, DATASET.incidents, "2015-01-01", "2016-12-31")
+    fig = timeline.figure(DATASET.events, DATASET.incidents, "2015-01-01", "2016-12-31", COLOURS)
     lines = [s for s in fig.layout.shapes if s.type == "line"]
     assert len(lines) >= len(timeline.milestones(DATASET.events))
     assert tuple(fig.layout.xaxis2.range) == (pd.Timestamp("2015-01-01"), pd.Timestamp("2016-12-31"))
@@ -147,7 +148,7 @@ def test_cooperation_page_with_seeded_weights(app_env):
 
 
 def test_a_large_feed_is_drawn_month_by_month():
-    rows = timeline.lanes(DATASET.events, DATASET.incidents, max_points=10)
+    rows = timeline.lanes(DATASET.events, DATASET.incidents, COLOURS, max_points=10)
     months = rows[rows["kind"] == "month"]
     assert len(months) < len(DATASET.incidents)
     assert not (rows["kind"] == "incident").any()

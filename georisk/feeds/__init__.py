@@ -1,21 +1,24 @@
-"""Importers for incident feeds: ACLED exports, the Global Terrorism Database, and any other CSV
-with a small mapping file. Each reads its format into the curated incident columns; `core`
-does the rest the same way for all (checks, placing, actor families, the report).
+"""Importers for incident feeds: ACLED exports, the Global Terrorism Database, the UCDP
+Georeferenced Event Dataset, and any other CSV with a small mapping file. Each reads its format
+into the curated incident columns; `core` does the rest the same way for all (checks, placing,
+actor families, the report); `store` keeps the versions.
 
-    python -m georisk import acled|gtd|csv FILE [--mapping MAPPING.toml] --out DATA_DIR
+    python -m georisk import acled|gtd|ucdp|csv FILE [--mapping MAPPING.toml] --out DATA_DIR
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pandas as pd
 
 from georisk.dataset import BUNDLED_DATA, load_dataset
-from georisk.feeds import acled, gtd, mapped
-from georisk.feeds.core import Context, Report, finish, write
+from georisk.feeds import acled, gtd, mapped, ucdp
+from georisk.feeds.core import Context, Report, finish
+from georisk.feeds.store import FolderStore, Version
 
-KINDS = {"acled": acled.read, "gtd": gtd.read, "csv": mapped.read}
+KINDS = {"acled": acled.read, "gtd": gtd.read, "ucdp": ucdp.read, "csv": mapped.read}
 
 
 def context_for(data_dir: Path) -> Context:
@@ -44,15 +47,25 @@ def run(
 ) -> tuple[pd.DataFrame, Report]:
     """Import a feed given as bytes: (incidents to store, report). Raises FeedError for a file
     that cannot be read at all (wrong kind, missing columns, bad mapping)."""
-    rows, report = KINDS[kind](data, name, mapping_text=mapping_text, encoding=encoding)
+    rows, report = KINDS[kind](data, name, context, mapping_text=mapping_text, encoding=encoding)
+    report.sha256 = hashlib.sha256(data).hexdigest()
     return finish(rows, context, report), report
 
 
 def import_file(
-    kind: str, path: Path, out: Path, mapping: Path | None = None, encoding: str = "auto"
-) -> tuple[pd.DataFrame, Report]:
+    kind: str,
+    path: Path,
+    out: Path,
+    mapping: Path | None = None,
+    encoding: str = "auto",
+    commit: bool = True,
+    force: bool = False,
+) -> tuple[pd.DataFrame, Report, Version | None]:
+    """Import a feed file into the data folder `out`: (incidents, report, the version committed).
+    With commit=False the feed is only checked. Raises ImportRefused (and changes nothing) for an
+    import that may not replace the incidents in use, unless forced."""
     context = context_for(out)
     mapping_text = Path(mapping).read_text(encoding="utf-8") if mapping else None
     incidents, report = run(kind, Path(path).read_bytes(), Path(path).name, context, mapping_text, encoding)
-    write(out, incidents, report)
-    return incidents, report
+    version = FolderStore(out).commit(incidents, report, force=force) if commit else None
+    return incidents, report, version

@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from georisk.feeds.core import Report
+from georisk.feeds.core import Context, Report
 from georisk.feeds.reading import dates, empty_rows, frame_for, read_table, refuse, require
+from georisk.precision import ACLED_GEO
 
 REQUIRED = ("event_id_cnty", "event_date", "event_type", "actor1", "latitude", "longitude")
 VIOLENT = ("Battles", "Explosions/Remote violence", "Violence against civilians")
@@ -38,8 +39,10 @@ TARGETS = (
     ("Government of", "government"),
 )
 NOT_PERPETRATORS = ("Police Forces", "Military Forces", "Civilians", "Protesters", "Rioters", "Government of")
+# ACLED's time_precision: 1 an actual date, 2 a week or similar period, 3 only the month.
 TIME_PRECISION = {"1": "day", "2": "month", "3": "month"}
-GEO_PRECISION = {"1": "town", "2": "district", "3": "province"}
+LICENCE = "ACLED Terms of Use and Attribution Policy (acleddata.com); no redistribution of raw data"
+CITATION = "Armed Conflict Location & Event Data Project (ACLED); www.acleddata.com"
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -60,9 +63,9 @@ def _target(actor: pd.Series) -> pd.Series:
 
 
 def read(
-    data: bytes, name: str, mapping_text: str | None = None, encoding: str = "auto"
+    data: bytes, name: str, context: Context, mapping_text: str | None = None, encoding: str = "auto"
 ) -> tuple[pd.DataFrame, Report]:
-    frame, used, ragged = read_table(data, name, encoding)
+    frame, used, ragged, notes = read_table(data, name, encoding)
     require(frame, REQUIRED, name, "an ACLED export")
     rows = empty_rows(frame.index)
     actor1, actor2 = _column(frame, "actor1"), _column(frame, "actor2")
@@ -83,7 +86,14 @@ def read(
         _column(frame, "time_precision").astype("string").map(TIME_PRECISION).fillna("day")
     )
     rows["lat"], rows["lon"] = frame["latitude"], frame["longitude"]
-    rows["geo_precision"] = _column(frame, "geo_precision").astype("string").map(GEO_PRECISION).fillna("town")
+    rows["geo_precision"] = (
+        _column(frame, "geo_precision")
+        .astype("string")
+        .str.split(".")
+        .str[0]
+        .map(ACLED_GEO)
+        .fillna("unknown")
+    )
     rows["location"] = _column(frame, "location")
     rows["district"] = _column(frame, "admin2")
     rows["province"] = _column(frame, "admin1")
@@ -105,5 +115,10 @@ def read(
         "event type " + event_type.fillna("") + " is not political violence",
         event_type,
     )
-    report = Report("acled", name, used)
+    if context.country and "country" in frame.columns:
+        other = (
+            frame["country"].astype("string").str.strip().replace("", pd.NA).ne(context.country).fillna(False)
+        )
+        refuse(rows, other, "country", "another country than " + context.country, frame["country"])
+    report = Report("acled", name, used, notes=notes, licence=LICENCE, citation=CITATION)
     return frame_for(rows, ragged), report

@@ -2,44 +2,51 @@
 actor family, and account for every row in a report.
 
 A row ends as one of:
-  imported   in the incidents table (rows whose coordinates were unusable but whose province is
-             known are imported at the province's representative point, geo_precision=province,
-             and listed as "relocated");
+  imported   in the incidents table. A row whose coordinates are unusable but whose province is
+             known is imported at the province's representative point (geo_precision=province,
+             listed as "relocated"); a row whose coordinates lie far from the feed's own province
+             keeps that province and is flagged (location_flag), so that no distance is measured
+             from it;
   unmapped   no usable coordinates and no known province: listed with its values, not imported;
-  rejected   unusable (no date, a bad number, a duplicate id, not a militant incident ...),
-             listed with its row number, column and reason.
-imported + unmapped + rejected = read, always.
+  rejected   unusable (no date, a bad number, a duplicate id ...) or outside the feed's scope
+             (not political violence, another country ...), listed with its row number, feed id,
+             column and reason.
+imported + unmapped + rejected = read, always; and every imported row passes the same schema the
+app loads with, so that what an import reports as imported is what the app then loads.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
-import re
-import shutil
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import shapely
 
-from georisk.schema import ATTACK_TYPES, TARGET_TYPES, UNKNOWN_FAMILY, split_list
+from georisk import places
+from georisk.feeds.cells import clean_text, counts, numbers
+from georisk.feeds.families import attribution_in_name, family_lookup
+from georisk.loading import validate_rows
+from georisk.risk import Projection
+from georisk.schema import ATTACK_TYPES, INCIDENTS, TARGET_TYPES, UNKNOWN_FAMILY
 from georisk.validation import COUNTRY_TOLERANCE_DEG
 
-PARQUET = "incidents.parquet"
-REPORT = "import_report.json"
-REPORT_ROWS = "import_rows.csv"
+# A point this close to the feed's own province (km) is taken to be in it: simplified boundaries
+# put border towns on the wrong side. Farther, the disagreement is a geocoding error in the feed.
+PROVINCE_TOLERANCE_KM = 25.0
+# The most unknown group names a report lists (most frequent first).
+UNKNOWN_NAMES_LISTED = 50
 
 
 @dataclass
 class Issue:
-    row: int
-    status: str  # rejected | unmapped | relocated | province_corrected
+    row: int  # the row of the feed's file (header = row 1)
+    status: str  # rejected | unmapped | relocated | province_kept | location_flagged | renamed
     column: str | None
     reason: str
     value: str | None = None
+    feed_id: str | None = None  # the feed's own id of the row, where it has one
 
 
 @dataclass
@@ -51,31 +58,75 @@ class Report:
     imported: int = 0
     unmapped: int = 0
     rejected: int = 0
+    # Of the rejected rows, those outside the feed's scope rather than defective.
+    out_of_scope: int = 0
     relocated: int = 0
     province_filled: int = 0
-    province_corrected: int = 0
+    # Coordinates in another province than the feed's: near its border (the feed's province is
+    # kept) or far from it (kept too, and the point is flagged).
+    province_border: int = 0
+    province_far: int = 0
+    province_renamed: int = 0
+    unknown_counts: int = 0
+    # Words the feed's mapping declares as an unknown count, beyond the standard ones.
+    unknown_words: list[str] = field(default_factory=list)
     unknown_actors: dict[str, int] = field(default_factory=dict)
     other_values: dict[str, dict[str, int]] = field(default_factory=dict)
+    precision: dict[str, int] = field(default_factory=dict)
+    attribution: dict[str, int] = field(default_factory=dict)
+    first_date: str | None = None
+    last_date: str | None = None
+    notes: list[str] = field(default_factory=list)
+    # The feed's terms, as its publisher asks them to be cited.
+    licence: str = ""
+    citation: str = ""
+    sha256: str = ""
     issues: list[Issue] = field(default_factory=list)
     created: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat())
 
     def summary(self) -> str:
         return f"read={self.read} imported={self.imported} unmapped={self.unmapped} rejected={self.rejected}"
 
-    def add(self, rows, status: str, column: str | None, reason, values=None) -> None:
-        """Record an issue for each row of `rows` (reason and value may vary by row)."""
+    @property
+    def defective(self) -> int:
+        """Rows rejected for a defect (not for being outside the feed's scope)."""
+        return self.rejected - self.out_of_scope
+
+    def add(self, rows, status: str, column: str | None, reason, values=None, feed_ids=None) -> None:
+        """Record an issue for each row of `rows` (reason, value and feed id may vary by row)."""
         rows = list(rows)
         reasons = reason if isinstance(reason, list) else [reason] * len(rows)
         values = values if values is not None else [None] * len(rows)
-        for row, why, value in zip(rows, reasons, values, strict=True):
-            shown = (
-                None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)[:200]
+        feed_ids = feed_ids if feed_ids is not None else [None] * len(rows)
+        for row, why, value, feed_id in zip(rows, reasons, values, feed_ids, strict=True):
+            self.issues.append(Issue(int(row), status, column, why, _shown(value), _shown(feed_id)))
+
+    def lines(self) -> list[str]:
+        """The report in sentences, as the command line and the Data page show it."""
+        lines = [
+            f"Rejected as outside the feed's scope: {self.out_of_scope:,}; for a defect: {self.defective:,}.",
+            f"Kept without usable coordinates, placed at their province: {self.relocated:,}.",
+            f"Coordinates in another province than the feed's: {self.province_border:,} near its border "
+            f"(the feed's province kept), {self.province_far:,} far from it (flagged: no distance is "
+            "measured from them).",
+            f"Province taken from the coordinates where the feed gives none: {self.province_filled:,}; "
+            f"renamed for a boundary change: {self.province_renamed:,}.",
+            f"Counts (killed, wounded) read as unknown rather than rejected: {self.unknown_counts:,}.",
+        ]
+        if self.precision:
+            lines.append(
+                "Precision of the points: " + ", ".join(f"{k} {v:,}" for k, v in self.precision.items()) + "."
             )
-            self.issues.append(Issue(int(row), status, column, why, shown))
+        if self.attribution:
+            lines.append("Attribution: " + ", ".join(f"{k} {v:,}" for k, v in self.attribution.items()) + ".")
+        if self.licence or self.citation:
+            lines.append(f"Licence: {self.licence or 'not stated'}. Cite: {self.citation or 'not stated'}.")
+        return [*[f"Note: {n}" for n in self.notes], *lines]
 
     def issues_frame(self) -> pd.DataFrame:
         frame = pd.DataFrame(
-            [asdict(i) for i in self.issues], columns=["row", "status", "column", "reason", "value"]
+            [asdict(i) for i in self.issues],
+            columns=["row", "feed_id", "status", "column", "reason", "value"],
         )
         return frame.sort_values(["row", "status"], kind="stable").reset_index(drop=True)
 
@@ -86,107 +137,26 @@ class Report:
         data["issue_counts"] = self.issues_frame().groupby("status").size().to_dict() if self.issues else {}
         return data
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Report:
+        known = {f for f in cls.__dataclass_fields__ if f != "issues"}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def _shown(value) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return str(value)[:200]
+
 
 @dataclass(frozen=True)
 class Context:
-    """What an import needs from the scenario: provinces (with their other names), the country's
-    outline and the actor alias table."""
+    """What an import needs from the scenario: provinces (with their other names and validity),
+    the country's outline and name, and the actor alias table."""
 
     boundaries: pd.DataFrame
     aliases: pd.DataFrame
     country: str = "the country"
-
-    @property
-    def province_names(self) -> dict[str, str]:
-        """Every way of writing a province (lower case) -> its name in the boundaries."""
-        names = {}
-        for name, aliases in zip(
-            self.boundaries["name"],
-            self.boundaries.get("aliases", [None] * len(self.boundaries)),
-            strict=True,
-        ):
-            names[name.lower()] = name
-            for alias in split_list(aliases):
-                names[alias.lower()] = name
-        return names
-
-
-def decode(raw: bytes, encoding: str = "auto") -> tuple[str, str]:
-    """The text of a file and the encoding used: UTF-8 (with or without BOM), else Windows-1252,
-    else Latin-1 (which decodes any byte), unless one is declared."""
-    if encoding != "auto":
-        return raw.decode(encoding), encoding
-    for candidate in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(candidate), candidate
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("latin-1"), "latin-1"
-
-
-def clean_text(series: pd.Series) -> pd.Series:
-    return series.astype("string").str.strip().replace("", pd.NA)
-
-
-def numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """(values, bad): values as floats; bad is True where a cell holds text that is not a number."""
-    text = clean_text(series)
-    values = pd.to_numeric(text, errors="coerce")
-    bad = text.notna() & values.isna()
-    return values.astype(float), bad
-
-
-def family_lookup(aliases: pd.DataFrame):
-    """A function from a group name to its family (None when no alias matches)."""
-    exact = {
-        a.lower(): f
-        for a, f, m in zip(aliases["alias"], aliases["family"], aliases["match"], strict=True)
-        if m == "exact"
-    }
-    patterns = []
-    for alias, family, match in zip(aliases["alias"], aliases["family"], aliases["match"], strict=True):
-        if match == "word":
-            patterns.append((re.compile(rf"(?<![\w-]){re.escape(alias)}(?![\w-])", re.IGNORECASE), family))
-        elif match == "contains":
-            patterns.append((re.compile(re.escape(alias), re.IGNORECASE), family))
-
-    def lookup(name: str) -> str | None:
-        key = name.strip().lower()
-        if key in exact:
-            return exact[key]
-        for pattern, family in patterns:
-            if pattern.search(name):
-                return family
-        return None
-
-    return lookup
-
-
-def vocabulary(
-    values: pd.Series, mapping: dict[str, str], allowed: tuple[str, ...], report: Report, name: str
-) -> pd.Series:
-    """Map a feed's words onto our vocabulary; blanks become 'unknown', unmapped words 'other'
-    (and are counted in the report)."""
-    text = clean_text(values)
-    lowered = {k.lower(): v for k, v in mapping.items()}
-    allowed_lower = {a.lower(): a for a in allowed}
-
-    def one(value) -> str:
-        if value is pd.NA or value is None:
-            return "unknown"
-        key = str(value).lower()
-        if key in lowered:
-            return lowered[key]
-        return allowed_lower.get(key, "other")
-
-    uniques = text.dropna().unique()
-    table = {u: one(u) for u in uniques}
-    result = text.astype(object).map(table).astype(object).where(lambda s: s.notna(), "unknown")
-    unmapped = ~text.str.lower().isin(list(lowered)) & ~text.str.lower().isin(list(allowed_lower))
-    others = text[(result == "other") & text.notna() & unmapped].value_counts()
-    if len(others):
-        report.other_values[name] = {str(k): int(v) for k, v in others.items()}
-    return result
 
 
 def finish(rows: pd.DataFrame, context: Context, report: Report) -> pd.DataFrame:
@@ -194,6 +164,12 @@ def finish(rows: pd.DataFrame, context: Context, report: Report) -> pd.DataFrame
     the file's row number) and return the incidents to import. Fills the report."""
     report.read = len(rows)
     keep = pd.Series(True, index=rows.index)
+    feed_ids = (
+        clean_text(rows["incident_id"]) if "incident_id" in rows else pd.Series(pd.NA, index=rows.index)
+    )
+    scope = (
+        rows["_scope"].fillna(False).astype(bool) if "_scope" in rows else pd.Series(False, index=rows.index)
+    )
 
     def reject(mask: pd.Series, column: str | None, reason, values=None) -> None:
         mask = mask & keep
@@ -206,67 +182,224 @@ def finish(rows: pd.DataFrame, context: Context, report: Report) -> pd.DataFrame
             column,
             list(picked) if isinstance(picked, pd.Series) else picked,
             None if values is None else list(values[mask]),
+            list(feed_ids[mask]),
         )
         keep[mask] = False
 
-    # Rows the format reader already refused (e.g. not a militant event type), with the column
-    # and value that made it refuse them.
+    # Rows the format reader already refused (outside its scope, or ragged), with the column and
+    # value that made it refuse them.
     if "_reject" in rows:
         refused = rows["_reject"].notna()
+        report.out_of_scope = int((refused & scope).sum())
         columns = rows["_reject_column"].fillna("")
         for column in columns[refused].unique():
             reject(refused & (columns == column), column or None, rows["_reject"], rows["_reject_value"])
     reject(rows["date"].isna(), "date", "no usable date", rows.get("_date_raw"))
-    ids = clean_text(rows["incident_id"])
+    ids = feed_ids
     reject(ids.isna(), "incident_id", "no id")
-    duplicate = ids.duplicated(keep="first") & ids.notna()
+    duplicate = ids.duplicated(keep="first") & ids.notna() & keep
     reject(duplicate, "incident_id", "duplicate id: an earlier row has the same value", ids)
-    killed, bad_killed = numbers(rows["killed"])
-    wounded, bad_wounded = numbers(rows["wounded"])
+    unknown_words = tuple(report.unknown_words)
+    killed, killed_notes, bad_killed = counts(rows["killed"], "killed", unknown_words)
+    wounded, wounded_notes, bad_wounded = counts(rows["wounded"], "wounded", unknown_words)
     reject(bad_killed, "killed", "not a number", rows["killed"])
     reject(bad_wounded, "wounded", "not a number", rows["wounded"])
     reject(killed < 0, "killed", "negative", rows["killed"])
     reject(wounded < 0, "wounded", "negative", rows["wounded"])
+    report.unknown_counts = int(
+        (
+            (clean_text(rows["killed"]).notna() & killed.isna())
+            | (clean_text(rows["wounded"]).notna() & wounded.isna())
+        )[keep].sum()
+    )
 
     rows = rows[keep]
     killed, wounded = killed[keep], wounded[keep]
+    feed_ids = feed_ids[keep]
+    notes = _joined(
+        clean_text(rows["notes"]) if "notes" in rows else None, killed_notes[keep], wounded_notes[keep]
+    )
+    placed = _place(rows, context, report, feed_ids)
 
-    # Province as the feed writes it, recognised through the boundaries' names and aliases.
-    names = context.province_names
-    given = clean_text(rows["province"]).str.lower().map(names)
+    names, stated = attribution_in_name(clean_text(rows["group"]).fillna("unknown"))
+    groups = names.fillna("unknown")
+    lookup = family_lookup(context.aliases)
+    families = lookup.families(groups, rows["date"])
+    unnamed = groups.map(lambda g: lookup(g) == UNKNOWN_FAMILY or g.strip().lower() == "unknown")
+    unknown = groups[families.isna() & ~unnamed.astype(bool)]
+    report.unknown_actors = {
+        str(k): int(v) for k, v in unknown.value_counts().head(UNKNOWN_NAMES_LISTED).items()
+    }
+    family = families.fillna(UNKNOWN_FAMILY)
+    given_attribution = clean_text(rows["attribution"]) if "attribution" in rows else stated
+    attribution = given_attribution.fillna(stated)
+    attribution = attribution.where(
+        attribution.notna(), np.where(family == UNKNOWN_FAMILY, "unknown", "attributed")
+    )
+    attribution = attribution.where(family != UNKNOWN_FAMILY, "unknown")
+
+    source = clean_text(rows["source"])
+    row_text = pd.Series(rows.index, index=rows.index).astype(str)
+    out = pd.DataFrame(
+        {
+            "incident_id": clean_text(rows["incident_id"]),
+            "date": rows["date"],
+            "date_precision": rows["date_precision"],
+            "lat": placed["lat"].round(5),
+            "lon": placed["lon"].round(5),
+            "geo_precision": placed["geo_precision"],
+            "location": clean_text(rows["location"]),
+            "district": clean_text(rows["district"]),
+            "province": placed["province"],
+            "group": groups,
+            "actor_family": family,
+            "attribution": attribution.astype(object),
+            "outcome": _optional(rows, "outcome"),
+            "suicide": pd.to_numeric(_optional(rows, "suicide"), errors="coerce").astype("Int64"),
+            "attack_type": rows["attack_type"],
+            "weapon_type": clean_text(_optional(rows, "weapon_type")),
+            "target_type": rows["target_type"],
+            "target_type2": _optional(rows, "target_type2"),
+            "target_type3": _optional(rows, "target_type3"),
+            "killed": killed.round().astype("Int64"),
+            "wounded": wounded.round().astype("Int64"),
+            "summary": clean_text(rows["summary"]),
+            "location_flag": placed["location_flag"],
+            "source_row": pd.Series(rows.index, index=rows.index).astype("Int64"),
+            # An imported row always carries its feed as its source, even where the feed left
+            # the cell empty.
+            "source": source.where(
+                source.notna(), f"{report.kind.upper()} feed {report.file}, row " + row_text
+            ),
+            "confidence": rows["confidence"],
+            "notes": _joined(notes, placed["notes"]),
+        },
+        index=rows.index,
+    )
+    out = out[~placed["unmapped"]]
+    out = _schema_checked(out, report, feed_ids)
+    report.rejected = report.read - len(out) - report.unmapped
+    report.imported = len(out)
+    assert report.imported + report.unmapped + report.rejected == report.read
+    report.precision = {str(k): int(v) for k, v in out["geo_precision"].value_counts().items()}
+    report.attribution = {str(k): int(v) for k, v in out["attribution"].value_counts().items()}
+    if len(out):
+        report.first_date = out["date"].min().date().isoformat()
+        report.last_date = out["date"].max().date().isoformat()
+    return out.reset_index(drop=True)
+
+
+def _optional(rows: pd.DataFrame, column: str) -> pd.Series:
+    return rows[column] if column in rows else pd.Series(None, index=rows.index, dtype=object)
+
+
+def _joined(*parts: pd.Series | None) -> pd.Series:
+    """Notes from several sources, joined with '; ' (NA where none has one)."""
+    present = [p.astype("string") for p in parts if p is not None]
+    result = present[0]
+    for part in present[1:]:
+        result = (
+            result.fillna("") + np.where(result.notna() & part.notna(), "; ", "") + part.fillna("")
+        ).replace("", pd.NA)
+    return result.astype(object).where(result.notna(), None)
+
+
+def _schema_checked(out: pd.DataFrame, report: Report, feed_ids: pd.Series) -> pd.DataFrame:
+    """Reject what the app's loader would reject, here, with the feed's row number: so that
+    imported = loaded."""
+    text = out.copy()
+    text["date"] = text["date"].dt.strftime("%Y-%m-%d")
+    text = text.astype(object).where(text.notna(), None)
+    _, problems = validate_rows(text, INCIDENTS, report.file)
+    bad: dict[int, tuple[str | None, str, str | None]] = {}
+    for problem in problems:
+        if problem.row is not None and problem.row not in bad:
+            bad[problem.row] = (problem.column, problem.reason, problem.value)
+    for row, (column, reason, value) in bad.items():
+        report.add([row], "rejected", column, reason, [value], [feed_ids.get(row)])
+    return out.drop(index=list(bad))
+
+
+def _place(rows: pd.DataFrame, context: Context, report: Report, feed_ids: pd.Series) -> pd.DataFrame:
+    """Where each row lies: lat, lon, geo_precision, province, location_flag, notes, unmapped."""
+    boundaries = context.boundaries
+    dates = rows["date"]
+    given_raw = clean_text(rows["province"])
+    given = places.recognise(given_raw, boundaries)
+    unrecognised = given_raw[given_raw.notna() & given.isna()].value_counts()
+    if len(unrecognised):
+        report.other_values["province"] = {str(k): int(v) for k, v in unrecognised.items()}
+    renamed = places.at_date(given, dates, boundaries)
+    moved = given.notna() & (renamed != given).fillna(False)
+    report.province_renamed = int(moved.sum())
+    report.add(
+        rows.index[moved],
+        "renamed",
+        "province",
+        [
+            f"{g} no longer existed on this date: placed in {r}"
+            for g, r in zip(given[moved], renamed[moved], strict=True)
+        ],
+        None,
+        list(feed_ids[moved]),
+    )
+    given = renamed
 
     # Coordinates: numbers, in range, inside the country (with the validator's tolerance).
     lat, bad_lat = numbers(rows["lat"])
     lon, bad_lon = numbers(rows["lon"])
     usable = lat.notna() & lon.notna() & lat.between(-90, 90) & lon.between(-180, 180)
-    outline = shapely.union_all(np.asarray(context.boundaries.geometry)).buffer(COUNTRY_TOLERANCE_DEG)
+    outline = shapely.union_all(np.asarray(boundaries.geometry)).buffer(COUNTRY_TOLERANCE_DEG)
     shapely.prepare(outline)
     inside = np.zeros(len(rows), dtype=bool)
     inside[usable.to_numpy()] = shapely.contains_xy(outline, lon[usable].to_numpy(), lat[usable].to_numpy())
     inside = pd.Series(inside, index=rows.index)
-    why = np.where(
-        bad_lat | bad_lon,
-        "latitude or longitude is not a number",
-        np.where(~usable, "no coordinates", f"coordinates outside {context.country}"),
+    why = pd.Series(
+        np.where(
+            bad_lat | bad_lon,
+            "latitude or longitude is not a number",
+            np.where(~usable, "no coordinates", f"coordinates outside {context.country}"),
+        ),
+        index=rows.index,
     )
-    why = pd.Series(why, index=rows.index)
     raw_coords = rows["lat"].astype("string").fillna("") + ", " + rows["lon"].astype("string").fillna("")
 
-    located = province_of(lon.where(inside), lat.where(inside), context.boundaries)
+    located = places.province_of(lon.where(inside), lat.where(inside), boundaries, dates)
     filled = inside & given.isna() & located.notna()
-    corrected = inside & given.notna() & located.notna() & (given != located)
     report.province_filled = int(filled.sum())
-    report.province_corrected = int(corrected.sum())
+    disagree = inside & given.notna() & located.notna() & (given != located).fillna(False)
+    away_km = _km_outside(lon[disagree], lat[disagree], given[disagree], boundaries)
+    border = disagree.copy()
+    border[disagree] = away_km <= PROVINCE_TOLERANCE_KM
+    far = disagree & ~border
+    report.province_border, report.province_far = int(border.sum()), int(far.sum())
     report.add(
-        rows.index[corrected],
-        "province_corrected",
+        rows.index[border],
+        "province_kept",
         "province",
         [
-            f"the feed says {g}; the coordinates lie in {c}"
-            for g, c in zip(rows.loc[corrected, "province"], located[corrected], strict=True)
+            f"the coordinates lie {d:.0f} km outside {g}, the feed's province, within the "
+            f"{PROVINCE_TOLERANCE_KM:g} km tolerance of a simplified border: {g} is kept"
+            for d, g in zip(away_km[border[disagree].to_numpy()], given[border], strict=True)
         ],
+        list(raw_coords[border]),
+        list(feed_ids[border]),
     )
-    province = located.where(inside, given)
+    flags = pd.Series(None, index=rows.index, dtype=object)
+    flags[far] = [
+        f"the coordinates lie {d:.0f} km from {g}, the feed's province (they fall in {c}): "
+        "a geocoding error in the feed is likely, so no distance is measured from them"
+        for d, g, c in zip(away_km[far[disagree].to_numpy()], given[far], located[far], strict=True)
+    ]
+    report.add(
+        rows.index[far],
+        "location_flagged",
+        "lat",
+        list(flags[far]),
+        list(raw_coords[far]),
+        list(feed_ids[far]),
+    )
+    province = given.where(given.notna(), located.where(inside))
 
     relocate = ~inside & given.notna()
     unmapped = ~inside & given.isna()
@@ -276,6 +409,7 @@ def finish(rows: pd.DataFrame, context: Context, report: Report) -> pd.DataFrame
         "lat",
         [f"{w}: placed at the centre of {p}" for w, p in zip(why[relocate], given[relocate], strict=True)],
         list(raw_coords[relocate]),
+        list(feed_ids[relocate]),
     )
     report.add(
         rows.index[unmapped],
@@ -283,134 +417,52 @@ def finish(rows: pd.DataFrame, context: Context, report: Report) -> pd.DataFrame
         "lat",
         [f"{w} and no known province" for w in why[unmapped]],
         list(raw_coords[unmapped]),
+        list(feed_ids[unmapped]),
     )
     report.unmapped = int(unmapped.sum())
     report.relocated = int(relocate.sum())
-
     centres = {
-        n: g.representative_point()
-        for n, g in zip(context.boundaries["name"], context.boundaries.geometry, strict=True)
+        n: g.representative_point() for n, g in zip(boundaries["name"], boundaries.geometry, strict=True)
     }
-    lat = lat.where(inside, given.map(lambda n: centres[n].y if isinstance(n, str) else np.nan))
-    lon = lon.where(inside, given.map(lambda n: centres[n].x if isinstance(n, str) else np.nan))
-    geo = rows["geo_precision"].where(inside, "province")
-
-    lookup = family_lookup(context.aliases)
-    groups = clean_text(rows["group"]).fillna("unknown")
-    families = {g: lookup(g) for g in groups.unique()}
-    unknown = groups[groups.map(families).isna() & (groups.str.lower() != "unknown")]
-    report.unknown_actors = {str(k): int(v) for k, v in unknown.value_counts().items()}
-    family = groups.map(families).fillna(UNKNOWN_FAMILY)
-
-    out = pd.DataFrame(
+    lat = lat.where(
+        inside, given.map(lambda n: centres[n].y if isinstance(n, str) and n in centres else np.nan)
+    )
+    lon = lon.where(
+        inside, given.map(lambda n: centres[n].x if isinstance(n, str) and n in centres else np.nan)
+    )
+    # A point without a precision of its own is of unknown precision, not a town.
+    precision = rows["geo_precision"].where(rows["geo_precision"].notna(), "unknown")
+    precision = precision.where(inside, "province")
+    notes = pd.Series(pd.NA, index=rows.index, dtype="string")
+    notes[relocate] = "Placed at the centre of its province: the feed's coordinates were not usable."
+    return pd.DataFrame(
         {
-            "incident_id": clean_text(rows["incident_id"]),
-            "date": rows["date"],
-            "date_precision": rows["date_precision"],
-            "lat": lat.round(5),
-            "lon": lon.round(5),
-            "geo_precision": geo,
-            "location": clean_text(rows["location"]),
-            "district": clean_text(rows["district"]),
+            "lat": lat,
+            "lon": lon,
+            "geo_precision": precision,
             "province": province,
-            "group": groups,
-            "actor_family": family,
-            "attack_type": rows["attack_type"],
-            "target_type": rows["target_type"],
-            "killed": killed.round().astype("Int64"),
-            "wounded": wounded.round().astype("Int64"),
-            "summary": clean_text(rows["summary"]),
-            "source": clean_text(rows["source"]),
-            "confidence": rows["confidence"],
-            "notes": np.where(
-                relocate,
-                "Placed at the centre of its province: the feed's coordinates were not usable.",
-                None,
-            ),
+            "location_flag": flags,
+            "notes": notes,
+            "unmapped": unmapped,
         },
         index=rows.index,
     )
-    out = out[~unmapped]
-    report.rejected = report.read - len(rows)
-    report.imported = len(out)
-    assert report.imported + report.unmapped + report.rejected == report.read
-    out.index.name = "row"
-    return out.reset_index(drop=True)
 
 
-def province_of(lon: pd.Series, lat: pd.Series, boundaries: pd.DataFrame) -> pd.Series:
-    """The province each point lies in; a point just outside every polygon (coarse coastlines)
-    takes the nearest one. NaN coordinates give NA."""
-    result = pd.Series(pd.NA, index=lon.index, dtype="string")
-    have = lon.notna() & lat.notna()
-    if not have.any():
-        return result
-    x, y = lon[have].to_numpy(), lat[have].to_numpy()
-    found = np.full(len(x), None, dtype=object)
-    for name, geometry in zip(boundaries["name"], boundaries.geometry, strict=True):
-        shapely.prepare(geometry)
-        hit = (found == None) & shapely.contains_xy(geometry, x, y)  # noqa: E711 - elementwise on objects
-        found[hit] = name
-    missing = np.flatnonzero(found == None)  # noqa: E711
-    if len(missing):
-        tree = shapely.STRtree(np.asarray(boundaries.geometry))
-        nearest = tree.nearest(shapely.points(x[missing], y[missing]))
-        found[missing] = np.asarray(boundaries["name"])[nearest]
-    result[have] = found
+def _km_outside(lon: pd.Series, lat: pd.Series, provinces: pd.Series, boundaries: pd.DataFrame) -> np.ndarray:
+    """How far (km) each point lies from the named province's area, in a metric projection."""
+    if not len(lon):
+        return np.zeros(0)
+    projection = Projection.for_area(list(boundaries.geometry))
+    x, y = projection.points(lon, lat)
+    points = shapely.points(np.asarray(x), np.asarray(y))
+    areas = {n: projection.to_metric(g) for n, g in zip(boundaries["name"], boundaries.geometry, strict=True)}
+    result = np.zeros(len(lon))
+    names = provinces.to_numpy(dtype=object)
+    for name in set(names):
+        here = names == name
+        result[here] = shapely.distance(areas[name], points[here]) / 1000
     return result
-
-
-PREVIOUS = "incidents.previous.parquet"
-
-
-def write(data_dir: Path, incidents: pd.DataFrame, report: Report) -> Path:
-    """Store the import next to the data: the incidents as Parquet (the app prefers it to
-    incidents.csv), the report as JSON and the listed rows as CSV. A previous import is kept
-    as `incidents.previous.parquet` so that it can be restored."""
-    data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    staging = data_dir / f"{PARQUET}.partial"
-    incidents.to_parquet(staging, index=False)
-    _install(data_dir, staging)
-    (data_dir / REPORT).write_text(
-        json.dumps(report.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8"
-    )
-    report.issues_frame().to_csv(data_dir / REPORT_ROWS, index=False)
-    return data_dir / PARQUET
-
-
-def restore_previous(data_dir: Path) -> None:
-    """Swap the current import and the previous one (a second restore undoes the first)."""
-    data_dir = Path(data_dir)
-    staging = data_dir / f"{PARQUET}.partial"
-    _link_or_copy(data_dir / PREVIOUS, staging)
-    _install(data_dir, staging)
-
-
-def use_curated(data_dir: Path) -> None:
-    """Go back to the curated incidents.csv; the current import becomes the previous one."""
-    data_dir = Path(data_dir)
-    (data_dir / PARQUET).replace(data_dir / PREVIOUS)
-
-
-def _install(data_dir: Path, staging: Path) -> None:
-    """Make `staging` the current import and the current one the previous. Other sessions and
-    other app processes read this folder at any moment: each step is an atomic rename, so a
-    reader sees the old file or the new one, never a half-written one and never none."""
-    current, kept = data_dir / PARQUET, data_dir / f"{PREVIOUS}.partial"
-    if current.exists():
-        _link_or_copy(current, kept)
-    staging.replace(current)
-    if kept.exists():
-        kept.replace(data_dir / PREVIOUS)
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    target.unlink(missing_ok=True)
-    try:
-        os.link(source, target)  # a second name for the same bytes: instant, no copy
-    except OSError:  # a file system without hard links
-        shutil.copy2(source, target)
 
 
 VOCABULARIES = {"attack_type": ATTACK_TYPES, "target_type": TARGET_TYPES}

@@ -1,17 +1,28 @@
-"""The Global Terrorism Database (START, University of Maryland), by its codebook columns, as CSV
-or Excel. A month or day of 0 means unknown: the date then has month or year precision. Rows of
-another country than the scenario's are refused.
+"""The Global Terrorism Database (START, University of Maryland), by its codebook columns, as
+CSV, Excel or Parquet, the forms GTD users hold.
+
+A month or day of 0 means unknown: the date then has month or year precision. Rows of another
+country than the scenario's are refused as out of scope. Failed attacks (`success` 0) are kept,
+with their outcome, so that they can be filtered. An extract that keeps the codebook columns but
+lacks `eventid` gets ids derived from each row's content (the same row always gets the same id),
+and the report says so.
+
+Attribution (codebook): `claimed` 1 = a group claimed it; `guncertain1` 1 = the attribution rests
+on speculation or a dubious claim (suspected); otherwise the group is attributed.
 """
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pandas as pd
 
-from georisk.feeds.core import Report
+from georisk.feeds.core import Context, Report
 from georisk.feeds.reading import empty_rows, frame_for, read_table, refuse, require
+from georisk.precision import GTD_SPECIFICITY
 
-REQUIRED = ("eventid", "iyear", "imonth", "iday", "latitude", "longitude", "gname")
+REQUIRED = ("iyear", "imonth", "iday", "latitude", "longitude", "gname")
 ATTACK_TYPES = {
     "Bombing/Explosion": "bombing",
     "Armed Assault": "armed assault",
@@ -46,8 +57,11 @@ TARGET_TYPES = {
     "Other": "other",
     "Unknown": "unknown",
 }
-# GTD's specificity: 1 the place itself, 2 its district, 3 and 4 the province or wider, 5 unknown.
-SPECIFICITY = {"1": "town", "2": "district", "3": "province", "4": "province", "5": "province"}
+LICENCE = "START GTD Terms of Use: no republication of the data online or commercial use without permission"
+CITATION = (
+    "National Consortium for the Study of Terrorism and Responses to Terrorism (START), "
+    "Global Terrorism Database, https://www.start.umd.edu/gtd"
+)
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -58,15 +72,39 @@ def _int(series: pd.Series) -> pd.Series:
     return pd.to_numeric(series, errors="coerce")
 
 
+def _flag(series: pd.Series) -> pd.Series:
+    """A codebook 1/0 flag as 1.0, 0.0 or NaN (blank, or -9 for not known)."""
+    values = pd.Series(
+        pd.to_numeric(series, errors="coerce").astype("Float64").to_numpy(dtype=float, na_value=np.nan),
+        index=series.index,
+    )
+    return values.where(values.isin([0, 1]))
+
+
+def _derived_ids(frame: pd.DataFrame) -> pd.Series:
+    """A stable id for each row from its cells: the same content gives the same id on every import."""
+    text = frame.astype(str).agg("\x1f".join, axis=1)
+    return text.map(lambda row: "h" + hashlib.sha256(row.encode("utf-8")).hexdigest()[:16])
+
+
+def _targets(frame: pd.DataFrame, column: str) -> pd.Series:
+    return _column(frame, column).astype("string").str.strip().replace("", pd.NA).map(TARGET_TYPES)
+
+
 def read(
-    data: bytes,
-    name: str,
-    mapping_text: str | None = None,
-    encoding: str = "auto",
-    country: str | None = "Pakistan",
+    data: bytes, name: str, context: Context, mapping_text: str | None = None, encoding: str = "auto"
 ) -> tuple[pd.DataFrame, Report]:
-    frame, used, ragged = read_table(data, name, encoding)
+    frame, used, ragged, notes = read_table(data, name, encoding)
     require(frame, REQUIRED, name, "a Global Terrorism Database file")
+    if "eventid" in frame.columns:
+        eventid = frame["eventid"].astype("string").str.strip().replace("", pd.NA)
+        eventid = eventid.str.replace(r"\.0$", "", regex=True)
+    else:
+        eventid = _derived_ids(frame)
+        notes.append(
+            f"the file has no eventid column: each row's id was derived from its content "
+            f"({len(frame):,} rows; the same row gets the same id on every import)"
+        )
     rows = empty_rows(frame.index)
     year, month, day = _int(frame["iyear"]), _int(frame["imonth"]), _int(frame["iday"])
     known_month = month.between(1, 12)
@@ -83,32 +121,51 @@ def read(
     )
     rows["date"] = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
     rows["date_precision"] = np.where(known_day, "day", np.where(known_month, "month", "year"))
-    rows["incident_id"] = "GTD-" + frame["eventid"].astype(str)
+    rows["incident_id"] = "GTD-" + eventid
     rows["lat"], rows["lon"] = frame["latitude"], frame["longitude"]
     rows["geo_precision"] = (
-        _column(frame, "specificity").astype("string").str.split(".").str[0].map(SPECIFICITY).fillna("town")
+        _column(frame, "specificity")
+        .astype("string")
+        .str.split(".")
+        .str[0]
+        .map(GTD_SPECIFICITY)
+        .fillna("unknown")
     )
     rows["location"] = _column(frame, "city")
     rows["district"] = _column(frame, "city")
     rows["province"] = _column(frame, "provstate")
     rows["group"] = frame["gname"]
+    claimed, uncertain = _flag(_column(frame, "claimed")), _flag(_column(frame, "guncertain1"))
+    rows["attribution"] = np.where(uncertain == 1, "suspected", np.where(claimed == 1, "claimed", None))
     attack = _column(frame, "attacktype1_txt").astype("string")
-    suicide = _column(frame, "suicide").astype("string").str.strip().isin(["1", "1.0"])
+    suicide = _flag(_column(frame, "suicide"))
+    rows["suicide"] = suicide
     rows["attack_type"] = (
         attack.map(ATTACK_TYPES)
         .fillna("unknown")
-        .where(~(suicide & attack.eq("Bombing/Explosion")), "suicide bombing")
+        .where(~((suicide == 1) & attack.eq("Bombing/Explosion")).fillna(False), "suicide bombing")
     )
+    success = _flag(_column(frame, "success"))
+    rows["outcome"] = np.where(success == 1, "succeeded", np.where(success == 0, "failed", "unknown"))
+    rows["weapon_type"] = _column(frame, "weaptype1_txt")
     rows["target_type"] = _column(frame, "targtype1_txt").astype("string").map(TARGET_TYPES).fillna("unknown")
+    rows["target_type2"] = _targets(frame, "targtype2_txt")
+    rows["target_type3"] = _targets(frame, "targtype3_txt")
     rows["killed"] = _column(frame, "nkill")
     rows["wounded"] = _column(frame, "nwound")
     rows["summary"] = _column(frame, "summary")
     cite = _column(frame, "scite1").fillna("").astype(str)
-    rows["source"] = (
-        "GTD " + frame["eventid"].astype(str) + np.where(cite != "", " (" + cite.str[:200] + ")", "")
-    )
+    rows["source"] = "GTD " + eventid.fillna("") + np.where(cite != "", " (" + cite.str[:200] + ")", "")
     rows["confidence"] = "reported"
-    if country and "country_txt" in frame.columns:
-        other = frame["country_txt"].astype("string").str.strip() != country
-        refuse(rows, other, "country_txt", "another country than " + country, frame["country_txt"])
-    return frame_for(rows, ragged), Report("gtd", name, used)
+    if context.country and "country_txt" in frame.columns:
+        other = (
+            frame["country_txt"]
+            .astype("string")
+            .str.strip()
+            .replace("", pd.NA)
+            .ne(context.country)
+            .fillna(False)
+        )
+        refuse(rows, other, "country_txt", "another country than " + context.country, frame["country_txt"])
+    report = Report("gtd", name, used, notes=notes, licence=LICENCE, citation=CITATION)
+    return frame_for(rows, ragged), report

@@ -1,7 +1,9 @@
 """Any other CSV (or Excel sheet), read through a small TOML mapping file that says which column
 holds each field, how dates are written, and how the feed's words map onto ours.
 
-    [file]        encoding = "auto" | "utf-8" | "cp1252" | "latin-1" ...;  id_prefix = "XYZ"
+    [file]        encoding = "auto" | "utf-8" | "cp1252" | "latin-1" ...;  id_prefix = "XYZ";
+                  unknown_words = ["not given", ...] (more words that mean an unknown count);
+                  licence = "...", citation = "..." (the feed's terms, shown wherever it is used)
     [columns]     field = "Column name"  or  ["First choice", "Fallback"] (first non-empty wins)
     [formats]     date = ["%d/%m/%Y", ...] (strptime);  date_precision = "day" | "month" | "year"
     [constants]   field = "value for every row" (used where no column gives one; `{id}` in a
@@ -9,7 +11,9 @@ holds each field, how dates are written, and how the feed's words map onto ours.
     [values.FIELD]  "feed word" = "our word"   (province, attack_type, target_type; any case)
 
 Fields: id, date, latitude, longitude, geo_precision, location, district, province, group,
-attack_type, target_type, killed, wounded, summary, source, confidence. A date is required.
+attribution, attack_type, weapon_type, target_type, killed, wounded, summary, source, confidence,
+notes. A date is required. Without a geo_precision column or constant, points are of unknown
+precision and no distance is measured from them: say how exact the feed's points are.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ import tomllib
 
 import pandas as pd
 
-from georisk.feeds.core import VOCABULARIES, Report, clean_text, vocabulary
+from georisk.feeds.cells import clean_text, vocabulary
+from georisk.feeds.core import VOCABULARIES, Context, Report
 from georisk.feeds.reading import FeedError, dates, empty_rows, frame_for, read_table
 
 FIELDS = (
@@ -31,13 +36,16 @@ FIELDS = (
     "district",
     "province",
     "group",
+    "attribution",
     "attack_type",
+    "weapon_type",
     "target_type",
     "killed",
     "wounded",
     "summary",
     "source",
     "confidence",
+    "notes",
 )
 TARGET = {"latitude": "lat", "longitude": "lon", "id": "incident_id"}
 SECTIONS = ("file", "columns", "formats", "constants", "values")
@@ -75,17 +83,25 @@ def _first_filled(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
 
 
 def read(
-    data: bytes, name: str, mapping_text: str | None = None, encoding: str = "auto"
+    data: bytes, name: str, context: Context, mapping_text: str | None = None, encoding: str = "auto"
 ) -> tuple[pd.DataFrame, Report]:
     mapping = parse_mapping(mapping_text)
-    declared = mapping.get("file", {}).get("encoding", "auto")
-    frame, used, ragged = read_table(data, name, encoding if encoding != "auto" else declared)
+    file_options = mapping.get("file", {})
+    declared = file_options.get("encoding", "auto")
+    frame, used, ragged, notes = read_table(data, name, encoding if encoding != "auto" else declared)
     columns = {f: ([c] if isinstance(c, str) else list(c)) for f, c in mapping.get("columns", {}).items()}
     missing = sorted({c for cs in columns.values() for c in cs if c not in frame.columns})
     if missing:
         raise FeedError(f"{name} lacks the column(s) the mapping names: {', '.join(missing)}")
     constants = mapping.get("constants", {})
-    report = Report("csv", name, used)
+    report = Report(
+        "csv",
+        name,
+        used,
+        notes=notes,
+        licence=str(file_options.get("licence", "not stated in the mapping")),
+        citation=str(file_options.get("citation", "")),
+    )
     rows = empty_rows(frame.index)
     values = {}
     for field in FIELDS:
@@ -121,6 +137,6 @@ def read(
     for field in FIELDS:
         if field != "date":  # parsed above
             rows[TARGET.get(field, field)] = values[field]
-    rows["geo_precision"] = rows["geo_precision"].fillna("town")
     rows["confidence"] = rows["confidence"].fillna("reported")
+    report.unknown_words = [str(w) for w in file_options.get("unknown_words", ())]
     return frame_for(rows, ragged), report

@@ -124,9 +124,18 @@ def browser():
 
 @pytest.fixture
 def context(browser):
+    """A browser context whose pages must raise no page error (an uncaught exception in the page's
+    JavaScript): a map that draws but throws is broken too."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+
+    def watch(page) -> None:
+        page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+
+    context.on("page", watch)
     yield context
     context.close()
+    assert not errors, "page errors in Chromium:\n" + "\n".join(errors)
 
 
 def settle(page, timeout_ms: int = 30_000) -> None:

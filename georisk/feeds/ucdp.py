@@ -1,0 +1,119 @@
+"""The UCDP Georeferenced Event Dataset (Uppsala Conflict Data Program), by its codebook columns,
+as CSV (with or without HDX's HXL tag row on the second line), Excel or Parquet.
+
+One row is an event of organised violence with at least one death. In state-based conflict side_a
+is a government and side_b the rebel group (or another government); in one-sided violence side_a
+is the perpetrator and side_b "Civilians"; in non-state conflict both are non-state groups. The
+group of an incident is the first side that is neither a government nor civilians. Events where
+no such side exists (a war between states, a government's violence against civilians) are out of
+scope and refused with that reason.
+
+Target: only one-sided violence says who was attacked (civilians); a clash between two sides
+does not say which one struck, so its target is unknown.
+
+Precision comes from the feed: where_prec 1-7 (1 the exact place ... 4 a province, 5 an area or
+line wider than a province, 6 the country, 7 at sea or in the air) and date_prec 1-5 (1 the day,
+2-4 within a week or a month, 5 within a year). Deaths are UCDP's best estimate; when its low and
+high estimates differ the row's notes give them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from georisk.feeds.core import Context, Report
+from georisk.feeds.reading import dates, empty_rows, frame_for, read_table, refuse, require
+from georisk.precision import UCDP_WHERE
+
+REQUIRED = ("id", "type_of_violence", "side_a", "side_b", "latitude", "longitude", "date_start", "best")
+DATE_PRECISION = {"1": "day", "2": "month", "3": "month", "4": "month", "5": "year"}
+LICENCE = "CC BY 4.0 (UCDP GED as published on HDX)"
+CITATION = (
+    "Uppsala Conflict Data Program, UCDP GED (Sundberg and Melander 2013, "
+    "Journal of Peace Research 50(4)); the dataset's version as downloaded"
+)
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    return frame[name] if name in frame.columns else pd.Series(pd.NA, index=frame.index, dtype="string")
+
+
+def _is_state_or_civilians(names: pd.Series) -> pd.Series:
+    text = names.fillna("").astype(str).str.strip()
+    return text.str.startswith("Government of") | (text == "Civilians") | (text == "")
+
+
+def read(
+    data: bytes, name: str, context: Context, mapping_text: str | None = None, encoding: str = "auto"
+) -> tuple[pd.DataFrame, Report]:
+    frame, used, ragged, notes = read_table(data, name, encoding)
+    require(frame, REQUIRED, name, "a UCDP GED file")
+    rows = empty_rows(frame.index)
+    side_a, side_b = _column(frame, "side_a"), _column(frame, "side_b")
+    a_is_state = _is_state_or_civilians(side_a)
+    b_is_state = _is_state_or_civilians(side_b)
+    rows["group"] = side_a.where(~a_is_state, side_b.where(~b_is_state))
+    # Only one-sided violence says who was attacked (civilians); in a clash between two sides,
+    # UCDP does not say which side struck.
+    violence = _column(frame, "type_of_violence").astype("string").str.split(".").str[0]
+    rows["target_type"] = np.where(violence == "3", "civilians", "unknown")
+    rows["attack_type"] = "unknown"
+    rows["attribution"] = "attributed"  # UCDP names the sides of every event it codes
+    event_id = frame["id"].astype("string").str.strip().str.replace(r"\.0$", "", regex=True)
+    rows["incident_id"] = "UCDP-" + event_id
+    rows["_date_raw"] = frame["date_start"]
+    rows["date"] = dates(frame["date_start"], ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"))
+    rows["date_precision"] = (
+        _column(frame, "date_prec").astype("string").str.split(".").str[0].map(DATE_PRECISION).fillna("day")
+    )
+    rows["lat"], rows["lon"] = frame["latitude"], frame["longitude"]
+    rows["geo_precision"] = (
+        _column(frame, "where_prec").astype("string").str.split(".").str[0].map(UCDP_WHERE).fillna("unknown")
+    )
+    rows["location"] = _column(frame, "where_coordinates")
+    rows["district"] = _column(frame, "adm_2")
+    rows["province"] = _column(frame, "adm_1")
+    rows["killed"] = frame["best"]
+    rows["wounded"] = pd.NA
+    low, high = (
+        pd.to_numeric(_column(frame, "low"), errors="coerce"),
+        pd.to_numeric(_column(frame, "high"), errors="coerce"),
+    )
+    spread = low.notna() & high.notna() & (low != high)
+    rows["notes"] = np.where(
+        spread,
+        "UCDP deaths: best "
+        + frame["best"].astype(str)
+        + ", low "
+        + low.astype("Int64").astype(str)
+        + ", high "
+        + high.astype("Int64").astype(str),
+        None,
+    )
+    rows["summary"] = (
+        _column(frame, "dyad_name").fillna("").astype(str)
+        + np.where(_column(frame, "where_description").fillna("") != "", ": ", "")
+        + _column(frame, "where_description").fillna("").astype(str)
+    )
+    article = _column(frame, "source_article").fillna("").astype(str).str.replace(r"\s+", " ", regex=True)
+    rows["source"] = (
+        "UCDP GED event " + event_id.fillna("") + np.where(article != "", " (" + article.str[:200] + ")", "")
+    )
+    rows["confidence"] = "reported"
+    neither = a_is_state & b_is_state
+    dyad = _column(frame, "dyad_name").fillna("").astype(str)
+    refuse(
+        rows,
+        neither,
+        "side_a",
+        "no non-state side (" + dyad + "): a government's war or violence, not a militant incident",
+        side_a,
+    )
+    if context.country and "country" in frame.columns:
+        other = (
+            frame["country"].astype("string").str.strip().replace("", pd.NA).ne(context.country).fillna(False)
+        )
+        refuse(rows, other, "country", "another country than " + context.country, frame["country"])
+    report = Report("ucdp", name, used, notes=notes, licence=LICENCE, citation=CITATION)
+    return frame_for(rows, ragged), report
