@@ -26,20 +26,20 @@ ASOF = pd.Timestamp("2018-11-26")
 
 def build(dataset, incidents, layers):
     ctx = risk.context_for(
-        incidents, dataset.threat_levels, dataset.actors, dataset.boundaries, dataset.sites
+        incidents, dataset.threat_levels, dataset.actors, dataset.boundaries, dataset.sites, district_km=88
     )
     scores, units = risk.score_sites(dataset.sites, ctx, ASOF)
     fig, notes = mapping.map_figure(
         layers=layers,
-        boundaries=dataset.boundaries,
-        province_level=mapping.province_levels(dataset.threat_levels, dataset.boundaries, ASOF, set()),
+        ctx=ctx,
+        asof=ASOF,
+        radius_km=50,
+        province_level=mapping.province_levels(ctx, ASOF, set(), "analysts"),
         threat_scale=dataset.threat_scale,
-        incidents=incidents,
         scores=scores,
         units=units,
         sites=dataset.sites,
-        projection=ctx.projection,
-        radius_km=50,
+        colours=mapping.family_colours(dataset.actors["family"]),
     )
     return fig.to_json()
 

@@ -20,7 +20,7 @@ from plotly.subplots import make_subplots
 
 from georisk import risk
 from georisk.text import plain
-from georisk.timeline import milestones
+from georisk.timeline import milestone_labels, milestones
 
 MIN_COVERAGE = 0.5
 
@@ -220,20 +220,25 @@ def indicator_figure(
         )
     )
     fig.add_trace(_missing_years(values, "no data", 10))
-    for event in milestones(events).itertuples():
+    key = milestones(events)
+    first, last = values.index.min(), values.index.max()
+    # A label only where it does not overlap the previous one (about 40 fit across the chart).
+    labelled = milestone_labels(key["date"], f"{first - 1}-07-01", f"{last}-07-01", slots=40)
+    for event, label in zip(key.itertuples(), labelled, strict=True):
         x = event.date.year + (event.date.day_of_year - 1) / 366 - 0.5
         fig.add_vline(x=x, line={"width": 1, "dash": "dot", "color": "#b15928"})
-        fig.add_annotation(
-            x=x,
-            y=1,
-            yref="paper",
-            text=plain(event.title[:34]),
-            textangle=-90,
-            showarrow=False,
-            xanchor="right",
-            yanchor="top",
-            font={"size": 9, "color": "#b15928"},
-        )
+        if label:
+            fig.add_annotation(
+                x=x,
+                y=1,
+                yref="paper",
+                text=plain(event.title[:34]),
+                textangle=-90,
+                showarrow=False,
+                xanchor="right",
+                yanchor="top",
+                font={"size": 9, "color": "#b15928"},
+            )
     fig.update_layout(
         height=360,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},

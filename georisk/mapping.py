@@ -242,7 +242,7 @@ def province_traces(boundaries, levels: pd.DataFrame, scale: pd.DataFrame) -> li
                 "tickvals": [1, 2, 3, 4, 5],
                 "ticktext": [f"{lv} {labels.get(lv, '')}".strip() for lv in range(1, 6)],
                 "thickness": 12,
-                "len": 0.4,
+                "len": 0.3,
                 "x": 1.0,
                 "xanchor": "left",
                 "y": 1.0,
@@ -360,27 +360,23 @@ def incident_traces(incidents: pd.DataFrame, colours: dict[str, str]) -> list[go
 
 
 def imprecise_traces(
-    incidents: pd.DataFrame, uncertainty: np.ndarray, projection: risk.Projection
+    incidents: pd.DataFrame, district_km: float | None, projection: risk.Projection
 ) -> list[go.Scattermap]:
     """Incidents whose points are too coarse to count at the radius in force, but finer than a
-    province: each as a ring of the distance it may be off by (hollow: not an exact place)."""
+    province: each as a ring around the area it stands for (hollow: not an exact place)."""
     if incidents.empty:
         return []
-    radius_m = np.where(np.isfinite(uncertainty), np.maximum(uncertainty, 5.0) * 1000, 10_000.0)
+    areas = {level: precision.area_km(level, district_km) for level in precision.PRECISIONS}
+    radius_m = incidents["geo_precision"].map(areas).fillna(5.0).to_numpy(dtype=float) * 1000
     x, y = projection.points(incidents["lon"], incidents["lat"])
-    angles = np.linspace(0, 2 * np.pi, 25)
-    lons, lats = [], []
-    for cx, cy, r in zip(np.asarray(x), np.asarray(y), radius_m, strict=True):
-        ring_lon, ring_lat = projection.degrees(cx + r * np.cos(angles), cy + r * np.sin(angles))
-        lons += [*np.round(ring_lon, 4), None]
-        lats += [*np.round(ring_lat, 4), None]
+    lons, lats = line_coordinates(rings_around(projection, shapely.points(x, y), radius_m, quad_segs=6))
     rings = go.Scattermap(
         lon=lons,
         lat=lats,
         mode="lines",
-        line={"width": 1, "color": "#6a6a6a"},
+        line={"width": 0.8, "color": "#6a6a6a"},
         hoverinfo="skip",
-        name=f"Imprecise points, not used for distance ({len(incidents)})",
+        name=f"Too coarse for distance ({len(incidents)})",
         legendgroup="imprecise",
     )
     centres = go.Scattermap(
@@ -419,7 +415,7 @@ def province_count_trace(incidents: pd.DataFrame, boundaries) -> go.Scattermap |
             for n in names
         ],
         hoverinfo="text",
-        name=f"Placed only at a province ({int(counts[names].sum()) if names else 0})",
+        name=f"At a province only ({int(counts[names].sum()) if names else 0})",
         legendgroup="imprecise",
     )
 
@@ -458,13 +454,16 @@ def density_trace(geojson: dict, cells: pd.DataFrame, size_km: float) -> go.Chor
     )
 
 
+def rings_around(projection: risk.Projection, geometries_m, radius_m, quad_segs: int = 16) -> list:
+    """The outline, in degrees, of the area within radius_m (one value or one per geometry) of
+    each metric geometry: a point's is a circle, a line's the corridor of that width along it."""
+    areas = shapely.buffer(np.asarray(geometries_m, dtype=object), radius_m, quad_segs=quad_segs)
+    return [projection.to_degrees(area).exterior for area in areas]
+
+
 def ring_trace(sites: pd.DataFrame, projection: risk.Projection, radius_km: float) -> go.Scattermap:
-    # A point's ring is a circle; a line's is the corridor of that width along it.
-    rings = [
-        projection.to_degrees(projection.to_metric(g).buffer(radius_km * 1000, quad_segs=16)).exterior
-        for g in sites.geometry
-    ]
-    lons, lats = line_coordinates(rings)
+    metric = [projection.to_metric(g) for g in sites.geometry]
+    lons, lats = line_coordinates(rings_around(projection, metric, radius_km * 1000))
     return go.Scattermap(
         lon=lons,
         lat=lats,
@@ -633,7 +632,7 @@ def map_figure(
         )
     if "incidents" in layers:
         traces += incident_traces(incidents[counted], colours)
-        traces += imprecise_traces(incidents[placed & ~counted], uncertainty[placed & ~counted], projection)
+        traces += imprecise_traces(incidents[placed & ~counted], ctx.district_km, projection)
     if ("incidents" in layers or "density" in layers) and (~placed).any():
         province_counts = province_count_trace(incidents[~placed], boundaries)
         if province_counts is not None:
@@ -648,13 +647,15 @@ def map_figure(
         map={"style": map_style("tiles" in layers), "center": center, "zoom": zoom},
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         height=640,
+        # Below the colour bars, and short enough not to push the map's bottom margin up.
         legend={
             "x": 1.0,
             "xanchor": "left",
-            "y": 0.42,
+            "y": 0.66,
             "yanchor": "top",
             "groupclick": "toggleitem",
-            "font": {"size": 11},
+            "font": {"size": 10},
+            "tracegroupgap": 4,
         },
         # Keeps the analyst's pan and zoom when the figure is rebuilt on a rerun.
         uirevision="map",

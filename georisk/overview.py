@@ -157,6 +157,11 @@ class RatingsNotice:
                 f"{self.unrated} of {self.sites} site(s) have no threat rating as of {self.asof.date()}: "
                 "their likelihood rests on exposure alone, so their band may understate the risk."
             )
+            if self.source == "analysts":
+                parts.append(
+                    "Ratings derived from the incidents can fill the gap (the model's Threat ratings "
+                    "setting, ratings= in a link)."
+                )
         if self.carried:
             parts.append(
                 f"{self.carried} of {self.sites} site(s) use a rating carried forward from an earlier period."

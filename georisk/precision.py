@@ -64,6 +64,17 @@ def uncertainty_km(precision: str, district_km: float | None) -> float:
     return math.inf
 
 
+def area_km(precision: str, district_km: float | None) -> float:
+    """The radius (km) of the area a point of this precision stands for, for drawing it: a `near`
+    point is within NEAR_KM of its place; a district point anywhere in a district of the
+    scenario's size (half its diameter). Other levels are not drawn as places."""
+    if precision == "near":
+        return NEAR_KM
+    if precision == "district":
+        return (district_km or 2 * NEAR_KM) / 2
+    return 5.0
+
+
 def uncertainties(precisions: pd.Series, district_km: float | None) -> np.ndarray:
     """uncertainty_km of each point (an unknown word counts as unknown precision)."""
     table = {p: uncertainty_km(p, district_km) for p in PRECISIONS}

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from georisk import places
 from georisk.loading import Table
 from georisk.problems import ERROR, WARNING, Problem
 from georisk.schema import ALL_FAMILIES, UNKNOWN_FAMILY, split_list
@@ -152,6 +153,23 @@ def _reference(
     )
 
 
+def _ended_provinces(tables: dict[str, Table], name: str, date_column: str) -> list[Rejection]:
+    """Rows that name a province on a date after it ceased to exist (kept, with a warning: the
+    model reads them as its successor)."""
+    ended = places.successors(tables["boundaries"].frame)
+    frame = tables[name].frame
+    rejections = []
+    for province, (last_day, successor) in ended.items():
+        late = (frame["province"] == province) & (frame[date_column] > last_day)
+        for row in frame.index[late.fillna(False).to_numpy(dtype=bool)]:
+            reason = (
+                f"{province} no longer existed on {frame.at[row, date_column].date()}: after "
+                f"{last_day.date()} its ground belongs to {successor}; name {successor}"
+            )
+            rejections.append(Rejection(name, row, "province", reason, province, WARNING))
+    return rejections
+
+
 def _overlapping_periods(frame: pd.DataFrame) -> list[Rejection]:
     rejections = []
     ordered = frame.sort_values("period_start")
@@ -255,6 +273,9 @@ def cross_file_rules(tables: dict[str, Table], country: str) -> list[Callable[[]
             ref("incidents", "province", "boundaries", "name", "province"),
             lambda: _coordinates(t, "incidents", outline(), country),
             ref("threat_levels", "province", "boundaries", "name", "province"),
+            lambda: _ended_provinces(t, "events", "date"),
+            lambda: _ended_provinces(t, "incidents", "date"),
+            lambda: _ended_provinces(t, "threat_levels", "period_start"),
         ]
     family = "actor family (not in actors.csv)"
     rules += [

@@ -11,9 +11,9 @@ frame = ui.page_frame("Timeline")
 filters = frame.filters
 st.title("Event timeline")
 st.caption(
-    f"{len(frame.events)} events and {len(frame.incidents)} incidents from {filters.start.isoformat()} to "
-    f"{filters.end.isoformat()}. Markers: events sized by significance, incidents by deaths. Dotted lines: "
-    "the key cooperation milestones. Click a marker for its details."
+    f"{len(frame.events):,} events and {frame.incident_count:,} incidents from {filters.start.isoformat()} "
+    f"to {filters.end.isoformat()}. Markers: events sized by significance, incidents by deaths. Dotted "
+    "lines: the key cooperation milestones. Click a marker for its details."
 )
 
 

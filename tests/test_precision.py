@@ -128,9 +128,9 @@ def test_the_map_draws_imprecise_incidents_as_rings_or_province_counts_never_as_
     )
     dots = [t for t in fig.data if t.legendgroup == "incidents"]
     assert sum(len(t.lon) for t in dots) == 2, "only the two town points are dots"
-    (rings,) = [t for t in fig.data if t.name.startswith("Imprecise points")]
+    (rings,) = [t for t in fig.data if t.name.startswith("Too coarse for distance")]
     assert rings.mode == "lines" and sum(v is None for v in rings.lon) == 1, "one ring: the district point"
-    (counts,) = [t for t in fig.data if t.name.startswith("Placed only at a province")]
+    (counts,) = [t for t in fig.data if t.name.startswith("At a province only")]
     assert counts.mode == "text" and counts.text[0].startswith("+2 in province")
 
 

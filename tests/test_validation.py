@@ -179,3 +179,14 @@ def test_boundaries_missing_skips_geographic_rules_with_a_warning(data_copy: Pat
     reasons = [p.reason for p in problems_at(dataset, "boundaries.geojson")]
     assert any("not checked" in r for r in reasons)
     assert len(dataset.incidents) == len(read_rows(DATA / "incidents.csv"))
+
+
+def test_a_province_named_after_it_ceased_to_exist_is_flagged(data_copy: Path):
+    rows = read_rows(data_copy / "incidents.csv")
+    index = next(i for i, r in enumerate(rows) if r["province"] == "FATA")
+    rows[index]["date"] = "2018-07-01"
+    write_rows(data_copy / "incidents.csv", rows)
+    problems = [p for p in load_dataset(data_copy).problems if p.file == "incidents.csv"]
+    (problem,) = problems
+    assert problem.severity == "warning" and problem.row == index + 2
+    assert "FATA no longer existed on 2018-07-01" in problem.reason and "Khyber Pakhtunkhwa" in problem.reason

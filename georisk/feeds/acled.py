@@ -13,7 +13,16 @@ import numpy as np
 import pandas as pd
 
 from georisk.feeds.core import Context, Report
-from georisk.feeds.reading import dates, empty_rows, frame_for, read_table, refuse, require
+from georisk.feeds.reading import (
+    dates,
+    empty_rows,
+    feed_column,
+    frame_for,
+    read_table,
+    refuse,
+    refuse_other_countries,
+    require,
+)
 from georisk.precision import ACLED_GEO
 
 REQUIRED = ("event_id_cnty", "event_date", "event_type", "actor1", "latitude", "longitude")
@@ -45,10 +54,6 @@ LICENCE = "ACLED Terms of Use and Attribution Policy (acleddata.com); no redistr
 CITATION = "Armed Conflict Location & Event Data Project (ACLED); www.acleddata.com"
 
 
-def _column(frame: pd.DataFrame, name: str) -> pd.Series:
-    return frame[name] if name in frame.columns else pd.Series(pd.NA, index=frame.index, dtype="string")
-
-
 def _is_state_or_civilian(names: pd.Series) -> pd.Series:
     text = names.fillna("").astype(str)
     return np.logical_or.reduce([text.str.startswith(p) for p in NOT_PERPETRATORS]) | (text.str.strip() == "")
@@ -68,39 +73,39 @@ def read(
     frame, used, ragged, notes = read_table(data, name, encoding)
     require(frame, REQUIRED, name, "an ACLED export")
     rows = empty_rows(frame.index)
-    actor1, actor2 = _column(frame, "actor1"), _column(frame, "actor2")
+    actor1, actor2 = feed_column(frame, "actor1"), feed_column(frame, "actor2")
     first_is_state = pd.Series(_is_state_or_civilian(actor1), index=frame.index)
     rows["group"] = actor1.where(~first_is_state, actor2)
     target = _target(actor2.where(~first_is_state, actor1))
     civilian = (
-        _column(frame, "civilian_targeting").fillna("").astype(str).str.contains("Civilian", case=False)
+        feed_column(frame, "civilian_targeting").fillna("").astype(str).str.contains("Civilian", case=False)
     )
     target[civilian & (target == "unknown")] = "civilians"
-    sub_event = _column(frame, "sub_event_type").fillna("").astype(str)
+    sub_event = feed_column(frame, "sub_event_type").fillna("").astype(str)
     rows["attack_type"] = sub_event.map(ATTACK_TYPES).fillna("unknown")
     rows["target_type"] = target
     rows["incident_id"] = "ACLED-" + frame["event_id_cnty"].astype(str)
     rows["_date_raw"] = frame["event_date"]
     rows["date"] = dates(frame["event_date"], ("%Y-%m-%d", "%d %B %Y", "%d-%B-%Y", "%d/%m/%Y"))
     rows["date_precision"] = (
-        _column(frame, "time_precision").astype("string").map(TIME_PRECISION).fillna("day")
+        feed_column(frame, "time_precision").astype("string").map(TIME_PRECISION).fillna("day")
     )
     rows["lat"], rows["lon"] = frame["latitude"], frame["longitude"]
     rows["geo_precision"] = (
-        _column(frame, "geo_precision")
+        feed_column(frame, "geo_precision")
         .astype("string")
         .str.split(".")
         .str[0]
         .map(ACLED_GEO)
         .fillna("unknown")
     )
-    rows["location"] = _column(frame, "location")
-    rows["district"] = _column(frame, "admin2")
-    rows["province"] = _column(frame, "admin1")
-    rows["killed"] = _column(frame, "fatalities")
+    rows["location"] = feed_column(frame, "location")
+    rows["district"] = feed_column(frame, "admin2")
+    rows["province"] = feed_column(frame, "admin1")
+    rows["killed"] = feed_column(frame, "fatalities")
     rows["wounded"] = pd.NA
-    rows["summary"] = _column(frame, "notes")
-    sources = _column(frame, "source").fillna("").astype(str)
+    rows["summary"] = feed_column(frame, "notes")
+    sources = feed_column(frame, "source").fillna("").astype(str)
     rows["source"] = (
         "ACLED event "
         + frame["event_id_cnty"].astype(str)
@@ -115,10 +120,6 @@ def read(
         "event type " + event_type.fillna("") + " is not political violence",
         event_type,
     )
-    if context.country and "country" in frame.columns:
-        other = (
-            frame["country"].astype("string").str.strip().replace("", pd.NA).ne(context.country).fillna(False)
-        )
-        refuse(rows, other, "country", "another country than " + context.country, frame["country"])
+    refuse_other_countries(rows, frame, "country", context.country)
     report = Report("acled", name, used, notes=notes, licence=LICENCE, citation=CITATION)
     return frame_for(rows, ragged), report

@@ -424,12 +424,8 @@ def _place(rows: pd.DataFrame, context: Context, report: Report, feed_ids: pd.Se
     centres = {
         n: g.representative_point() for n, g in zip(boundaries["name"], boundaries.geometry, strict=True)
     }
-    lat = lat.where(
-        inside, given.map(lambda n: centres[n].y if isinstance(n, str) and n in centres else np.nan)
-    )
-    lon = lon.where(
-        inside, given.map(lambda n: centres[n].x if isinstance(n, str) and n in centres else np.nan)
-    )
+    lat = lat.where(inside, given.map({n: c.y for n, c in centres.items()}).astype(float))
+    lon = lon.where(inside, given.map({n: c.x for n, c in centres.items()}).astype(float))
     # A point without a precision of its own is of unknown precision, not a town.
     precision = rows["geo_precision"].where(rows["geo_precision"].notna(), "unknown")
     precision = precision.where(inside, "province")

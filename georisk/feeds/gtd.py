@@ -19,7 +19,14 @@ import numpy as np
 import pandas as pd
 
 from georisk.feeds.core import Context, Report
-from georisk.feeds.reading import empty_rows, frame_for, read_table, refuse, require
+from georisk.feeds.reading import (
+    empty_rows,
+    feed_column,
+    frame_for,
+    read_table,
+    refuse_other_countries,
+    require,
+)
 from georisk.precision import GTD_SPECIFICITY
 
 REQUIRED = ("iyear", "imonth", "iday", "latitude", "longitude", "gname")
@@ -64,10 +71,6 @@ CITATION = (
 )
 
 
-def _column(frame: pd.DataFrame, name: str) -> pd.Series:
-    return frame[name] if name in frame.columns else pd.Series(pd.NA, index=frame.index, dtype="string")
-
-
 def _int(series: pd.Series) -> pd.Series:
     return pd.to_numeric(series, errors="coerce")
 
@@ -88,7 +91,7 @@ def _derived_ids(frame: pd.DataFrame) -> pd.Series:
 
 
 def _targets(frame: pd.DataFrame, column: str) -> pd.Series:
-    return _column(frame, column).astype("string").str.strip().replace("", pd.NA).map(TARGET_TYPES)
+    return feed_column(frame, column).astype("string").str.strip().replace("", pd.NA).map(TARGET_TYPES)
 
 
 def read(
@@ -124,48 +127,41 @@ def read(
     rows["incident_id"] = "GTD-" + eventid
     rows["lat"], rows["lon"] = frame["latitude"], frame["longitude"]
     rows["geo_precision"] = (
-        _column(frame, "specificity")
+        feed_column(frame, "specificity")
         .astype("string")
         .str.split(".")
         .str[0]
         .map(GTD_SPECIFICITY)
         .fillna("unknown")
     )
-    rows["location"] = _column(frame, "city")
-    rows["district"] = _column(frame, "city")
-    rows["province"] = _column(frame, "provstate")
+    rows["location"] = feed_column(frame, "city")
+    rows["district"] = feed_column(frame, "city")
+    rows["province"] = feed_column(frame, "provstate")
     rows["group"] = frame["gname"]
-    claimed, uncertain = _flag(_column(frame, "claimed")), _flag(_column(frame, "guncertain1"))
+    claimed, uncertain = _flag(feed_column(frame, "claimed")), _flag(feed_column(frame, "guncertain1"))
     rows["attribution"] = np.where(uncertain == 1, "suspected", np.where(claimed == 1, "claimed", None))
-    attack = _column(frame, "attacktype1_txt").astype("string")
-    suicide = _flag(_column(frame, "suicide"))
+    attack = feed_column(frame, "attacktype1_txt").astype("string")
+    suicide = _flag(feed_column(frame, "suicide"))
     rows["suicide"] = suicide
     rows["attack_type"] = (
         attack.map(ATTACK_TYPES)
         .fillna("unknown")
         .where(~((suicide == 1) & attack.eq("Bombing/Explosion")).fillna(False), "suicide bombing")
     )
-    success = _flag(_column(frame, "success"))
+    success = _flag(feed_column(frame, "success"))
     rows["outcome"] = np.where(success == 1, "succeeded", np.where(success == 0, "failed", "unknown"))
-    rows["weapon_type"] = _column(frame, "weaptype1_txt")
-    rows["target_type"] = _column(frame, "targtype1_txt").astype("string").map(TARGET_TYPES).fillna("unknown")
+    rows["weapon_type"] = feed_column(frame, "weaptype1_txt")
+    rows["target_type"] = (
+        feed_column(frame, "targtype1_txt").astype("string").map(TARGET_TYPES).fillna("unknown")
+    )
     rows["target_type2"] = _targets(frame, "targtype2_txt")
     rows["target_type3"] = _targets(frame, "targtype3_txt")
-    rows["killed"] = _column(frame, "nkill")
-    rows["wounded"] = _column(frame, "nwound")
-    rows["summary"] = _column(frame, "summary")
-    cite = _column(frame, "scite1").fillna("").astype(str)
+    rows["killed"] = feed_column(frame, "nkill")
+    rows["wounded"] = feed_column(frame, "nwound")
+    rows["summary"] = feed_column(frame, "summary")
+    cite = feed_column(frame, "scite1").fillna("").astype(str)
     rows["source"] = "GTD " + eventid.fillna("") + np.where(cite != "", " (" + cite.str[:200] + ")", "")
     rows["confidence"] = "reported"
-    if context.country and "country_txt" in frame.columns:
-        other = (
-            frame["country_txt"]
-            .astype("string")
-            .str.strip()
-            .replace("", pd.NA)
-            .ne(context.country)
-            .fillna(False)
-        )
-        refuse(rows, other, "country_txt", "another country than " + context.country, frame["country_txt"])
+    refuse_other_countries(rows, frame, "country_txt", context.country)
     report = Report("gtd", name, used, notes=notes, licence=LICENCE, citation=CITATION)
     return frame_for(rows, ragged), report

@@ -160,6 +160,19 @@ def refuse(
     rows.loc[mask, "_scope"] = True
 
 
+def feed_column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A column of the feed, or an empty one where the feed lacks it (optional codebook fields)."""
+    return frame[name] if name in frame.columns else pd.Series(pd.NA, index=frame.index, dtype="string")
+
+
+def refuse_other_countries(rows: pd.DataFrame, frame: pd.DataFrame, name: str, country: str) -> None:
+    """Refuse the rows of another country than the scenario's (a blank country is kept)."""
+    if not country or name not in frame.columns:
+        return
+    given = frame[name].astype("string").str.strip().replace("", pd.NA)
+    refuse(rows, given.ne(country).fillna(False), name, "another country than " + country, frame[name])
+
+
 def empty_rows(index) -> pd.DataFrame:
     return pd.DataFrame(
         {

@@ -23,7 +23,16 @@ import numpy as np
 import pandas as pd
 
 from georisk.feeds.core import Context, Report
-from georisk.feeds.reading import dates, empty_rows, frame_for, read_table, refuse, require
+from georisk.feeds.reading import (
+    dates,
+    empty_rows,
+    feed_column,
+    frame_for,
+    read_table,
+    refuse,
+    refuse_other_countries,
+    require,
+)
 from georisk.precision import UCDP_WHERE
 
 REQUIRED = ("id", "type_of_violence", "side_a", "side_b", "latitude", "longitude", "date_start", "best")
@@ -33,10 +42,6 @@ CITATION = (
     "Uppsala Conflict Data Program, UCDP GED (Sundberg and Melander 2013, "
     "Journal of Peace Research 50(4)); the dataset's version as downloaded"
 )
-
-
-def _column(frame: pd.DataFrame, name: str) -> pd.Series:
-    return frame[name] if name in frame.columns else pd.Series(pd.NA, index=frame.index, dtype="string")
 
 
 def _is_state_or_civilians(names: pd.Series) -> pd.Series:
@@ -50,13 +55,13 @@ def read(
     frame, used, ragged, notes = read_table(data, name, encoding)
     require(frame, REQUIRED, name, "a UCDP GED file")
     rows = empty_rows(frame.index)
-    side_a, side_b = _column(frame, "side_a"), _column(frame, "side_b")
+    side_a, side_b = feed_column(frame, "side_a"), feed_column(frame, "side_b")
     a_is_state = _is_state_or_civilians(side_a)
     b_is_state = _is_state_or_civilians(side_b)
     rows["group"] = side_a.where(~a_is_state, side_b.where(~b_is_state))
     # Only one-sided violence says who was attacked (civilians); in a clash between two sides,
     # UCDP does not say which side struck.
-    violence = _column(frame, "type_of_violence").astype("string").str.split(".").str[0]
+    violence = feed_column(frame, "type_of_violence").astype("string").str.split(".").str[0]
     rows["target_type"] = np.where(violence == "3", "civilians", "unknown")
     rows["attack_type"] = "unknown"
     rows["attribution"] = "attributed"  # UCDP names the sides of every event it codes
@@ -65,20 +70,30 @@ def read(
     rows["_date_raw"] = frame["date_start"]
     rows["date"] = dates(frame["date_start"], ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"))
     rows["date_precision"] = (
-        _column(frame, "date_prec").astype("string").str.split(".").str[0].map(DATE_PRECISION).fillna("day")
+        feed_column(frame, "date_prec")
+        .astype("string")
+        .str.split(".")
+        .str[0]
+        .map(DATE_PRECISION)
+        .fillna("day")
     )
     rows["lat"], rows["lon"] = frame["latitude"], frame["longitude"]
     rows["geo_precision"] = (
-        _column(frame, "where_prec").astype("string").str.split(".").str[0].map(UCDP_WHERE).fillna("unknown")
+        feed_column(frame, "where_prec")
+        .astype("string")
+        .str.split(".")
+        .str[0]
+        .map(UCDP_WHERE)
+        .fillna("unknown")
     )
-    rows["location"] = _column(frame, "where_coordinates")
-    rows["district"] = _column(frame, "adm_2")
-    rows["province"] = _column(frame, "adm_1")
+    rows["location"] = feed_column(frame, "where_coordinates")
+    rows["district"] = feed_column(frame, "adm_2")
+    rows["province"] = feed_column(frame, "adm_1")
     rows["killed"] = frame["best"]
     rows["wounded"] = pd.NA
     low, high = (
-        pd.to_numeric(_column(frame, "low"), errors="coerce"),
-        pd.to_numeric(_column(frame, "high"), errors="coerce"),
+        pd.to_numeric(feed_column(frame, "low"), errors="coerce"),
+        pd.to_numeric(feed_column(frame, "high"), errors="coerce"),
     )
     spread = low.notna() & high.notna() & (low != high)
     rows["notes"] = np.where(
@@ -92,17 +107,17 @@ def read(
         None,
     )
     rows["summary"] = (
-        _column(frame, "dyad_name").fillna("").astype(str)
-        + np.where(_column(frame, "where_description").fillna("") != "", ": ", "")
-        + _column(frame, "where_description").fillna("").astype(str)
+        feed_column(frame, "dyad_name").fillna("").astype(str)
+        + np.where(feed_column(frame, "where_description").fillna("") != "", ": ", "")
+        + feed_column(frame, "where_description").fillna("").astype(str)
     )
-    article = _column(frame, "source_article").fillna("").astype(str).str.replace(r"\s+", " ", regex=True)
+    article = feed_column(frame, "source_article").fillna("").astype(str).str.replace(r"\s+", " ", regex=True)
     rows["source"] = (
         "UCDP GED event " + event_id.fillna("") + np.where(article != "", " (" + article.str[:200] + ")", "")
     )
     rows["confidence"] = "reported"
     neither = a_is_state & b_is_state
-    dyad = _column(frame, "dyad_name").fillna("").astype(str)
+    dyad = feed_column(frame, "dyad_name").fillna("").astype(str)
     refuse(
         rows,
         neither,
@@ -110,10 +125,6 @@ def read(
         "no non-state side (" + dyad + "): a government's war or violence, not a militant incident",
         side_a,
     )
-    if context.country and "country" in frame.columns:
-        other = (
-            frame["country"].astype("string").str.strip().replace("", pd.NA).ne(context.country).fillna(False)
-        )
-        refuse(rows, other, "country", "another country than " + context.country, frame["country"])
+    refuse_other_countries(rows, frame, "country", context.country)
     report = Report("ucdp", name, used, notes=notes, licence=LICENCE, citation=CITATION)
     return frame_for(rows, ragged), report
