@@ -28,17 +28,6 @@ import pandas as pd
 
 PRECISIONS = ("site", "town", "near", "district", "province", "country", "unknown")
 NEAR_KM = 25.0
-# What each level says in words, for captions, legends and the data dictionary.
-MEANING = {
-    "site": "the place itself",
-    "town": "a town or village centre",
-    "near": f"within about {NEAR_KM:g} km of a named place",
-    "district": "a point standing for the district",
-    "province": "a point standing for the province",
-    "country": "the country or an area wider than a province",
-    "unknown": "a point of unknown precision",
-}
-
 # The feeds' own precision codes (their codebooks; see georisk/feeds).
 ACLED_GEO = {"1": "town", "2": "near", "3": "province"}
 GTD_SPECIFICITY = {"1": "town", "2": "district", "3": "district", "4": "province", "5": "country"}
@@ -84,11 +73,6 @@ def uncertainties(precisions: pd.Series, district_km: float | None) -> np.ndarra
 def usable(uncertainty: np.ndarray, radius_km: float) -> np.ndarray:
     """Which points may count toward exposure at this radius."""
     return uncertainty <= radius_km
-
-
-def finest_unusable(radius_km: float, district_km: float | None) -> list[str]:
-    """The levels a point must not have to count at this radius, finest first."""
-    return [p for p in PRECISIONS if uncertainty_km(p, district_km) > radius_km]
 
 
 def rule_text(radius_km: float, district_km: float | None) -> str:

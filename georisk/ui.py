@@ -651,7 +651,10 @@ def site_panel(frame: Frame, site_id: str, scores: pd.DataFrame, units: pd.DataF
             column_config={"date": st.column_config.DateColumn(format="YYYY-MM-DD")},
         )
         st.caption(escape_markdown(breakdown.precision_rule(params, ctx.district_km)))
-        related = frame.events[frame.events["site_ids"].map(lambda v: site_id in split_list(v))]
+        # A boolean array: an empty mask Series of objects would select columns, not rows.
+        related = frame.events[
+            frame.events["site_ids"].map(lambda v: site_id in split_list(v)).to_numpy(dtype=bool)
+        ]
         st.markdown(f"**Related events** ({len(related)})")
         st.dataframe(
             related[["date", "title", "category", "confidence", "source"]],

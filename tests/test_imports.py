@@ -168,3 +168,21 @@ def test_the_check_option_changes_nothing(tmp_path: Path, data_copy: Path):
     result = georisk_cli("import", "acled", str(feed), "--out", str(data_copy), "--check")
     assert result.returncode == 0 and "checked only" in result.stdout
     assert FolderStore(data_copy).versions() == []
+
+
+def test_a_row_the_loader_would_refuse_is_rejected_at_import_with_its_row(tmp_path: Path, data_copy: Path):
+    """Without the schema check at import, the row with a confidence outside the vocabulary was
+    imported, then dropped when the app loaded the Parquet file: imported != loaded."""
+    mapping = '[columns]\ndate = "Date"\nprovince = "P"\nconfidence = "C"\n'
+    lines = (
+        ["Date,P,C"] + [f"2016-01-{d:02d},Sindh,reported" for d in range(1, 12)] + ["2016-01-20,Sindh,maybe"]
+    )
+    feed = tmp_path / "feed.csv"
+    feed.write_text("\n".join(lines), encoding="utf-8")
+    (tmp_path / "m.toml").write_text(mapping, encoding="utf-8")
+    _, report, _ = feeds.import_file("csv", feed, data_copy, tmp_path / "m.toml")
+    rejected = report.issues_frame().query("status == 'rejected'")
+    assert list(zip(rejected["row"], rejected["column"], rejected["feed_id"], strict=True)) == [
+        (13, "confidence", "ROW-13")
+    ]
+    assert report.imported == len(load_dataset(data_copy).incidents) == 11

@@ -195,10 +195,9 @@ def finish(rows: pd.DataFrame, context: Context, report: Report) -> pd.DataFrame
         for column in columns[refused].unique():
             reject(refused & (columns == column), column or None, rows["_reject"], rows["_reject_value"])
     reject(rows["date"].isna(), "date", "no usable date", rows.get("_date_raw"))
-    ids = feed_ids
-    reject(ids.isna(), "incident_id", "no id")
-    duplicate = ids.duplicated(keep="first") & ids.notna() & keep
-    reject(duplicate, "incident_id", "duplicate id: an earlier row has the same value", ids)
+    reject(feed_ids.isna(), "incident_id", "no id")
+    duplicate = feed_ids.duplicated(keep="first") & feed_ids.notna() & keep
+    reject(duplicate, "incident_id", "duplicate id: an earlier row has the same value", feed_ids)
     unknown_words = tuple(report.unknown_words)
     killed, killed_notes, bad_killed = counts(rows["killed"], "killed", unknown_words)
     wounded, wounded_notes, bad_wounded = counts(rows["wounded"], "wounded", unknown_words)
@@ -225,8 +224,8 @@ def finish(rows: pd.DataFrame, context: Context, report: Report) -> pd.DataFrame
     groups = names.fillna("unknown")
     lookup = family_lookup(context.aliases)
     families = lookup.families(groups, rows["date"])
-    unnamed = groups.map(lambda g: lookup(g) == UNKNOWN_FAMILY or g.strip().lower() == "unknown")
-    unknown = groups[families.isna() & ~unnamed.astype(bool)]
+    # Names no alias knows (a name an alias maps to "unknown" is known: nobody claimed it).
+    unknown = groups[families.isna() & (groups.str.strip().str.lower() != "unknown")]
     report.unknown_actors = {
         str(k): int(v) for k, v in unknown.value_counts().head(UNKNOWN_NAMES_LISTED).items()
     }
@@ -239,7 +238,7 @@ def finish(rows: pd.DataFrame, context: Context, report: Report) -> pd.DataFrame
     attribution = attribution.where(family != UNKNOWN_FAMILY, "unknown")
 
     source = clean_text(rows["source"])
-    row_text = pd.Series(rows.index, index=rows.index).astype(str)
+    row_numbers = pd.Series(rows.index, index=rows.index)
     out = pd.DataFrame(
         {
             "incident_id": clean_text(rows["incident_id"]),
@@ -265,11 +264,11 @@ def finish(rows: pd.DataFrame, context: Context, report: Report) -> pd.DataFrame
             "wounded": wounded.round().astype("Int64"),
             "summary": clean_text(rows["summary"]),
             "location_flag": placed["location_flag"],
-            "source_row": pd.Series(rows.index, index=rows.index).astype("Int64"),
+            "source_row": row_numbers.astype("Int64"),
             # An imported row always carries its feed as its source, even where the feed left
             # the cell empty.
             "source": source.where(
-                source.notna(), f"{report.kind.upper()} feed {report.file}, row " + row_text
+                source.notna(), f"{report.kind.upper()} feed {report.file}, row " + row_numbers.astype(str)
             ),
             "confidence": rows["confidence"],
             "notes": _joined(notes, placed["notes"]),
