@@ -14,6 +14,7 @@ import pandas as pd
 
 from georisk.feeds.core import Context, Report
 from georisk.feeds.reading import (
+    coded,
     dates,
     empty_rows,
     feed_column,
@@ -87,18 +88,9 @@ def read(
     rows["incident_id"] = "ACLED-" + frame["event_id_cnty"].astype(str)
     rows["_date_raw"] = frame["event_date"]
     rows["date"] = dates(frame["event_date"], ("%Y-%m-%d", "%d %B %Y", "%d-%B-%Y", "%d/%m/%Y"))
-    rows["date_precision"] = (
-        feed_column(frame, "time_precision").astype("string").map(TIME_PRECISION).fillna("day")
-    )
+    rows["date_precision"] = coded(frame, "time_precision", TIME_PRECISION, "day")
     rows["lat"], rows["lon"] = frame["latitude"], frame["longitude"]
-    rows["geo_precision"] = (
-        feed_column(frame, "geo_precision")
-        .astype("string")
-        .str.split(".")
-        .str[0]
-        .map(ACLED_GEO)
-        .fillna("unknown")
-    )
+    rows["geo_precision"] = coded(frame, "geo_precision", ACLED_GEO, "unknown")
     rows["location"] = feed_column(frame, "location")
     rows["district"] = feed_column(frame, "admin2")
     rows["province"] = feed_column(frame, "admin1")

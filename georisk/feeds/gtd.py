@@ -20,6 +20,7 @@ import pandas as pd
 
 from georisk.feeds.core import Context, Report
 from georisk.feeds.reading import (
+    coded,
     empty_rows,
     feed_column,
     frame_for,
@@ -126,14 +127,7 @@ def read(
     rows["date_precision"] = np.where(known_day, "day", np.where(known_month, "month", "year"))
     rows["incident_id"] = "GTD-" + eventid
     rows["lat"], rows["lon"] = frame["latitude"], frame["longitude"]
-    rows["geo_precision"] = (
-        feed_column(frame, "specificity")
-        .astype("string")
-        .str.split(".")
-        .str[0]
-        .map(GTD_SPECIFICITY)
-        .fillna("unknown")
-    )
+    rows["geo_precision"] = coded(frame, "specificity", GTD_SPECIFICITY, "unknown")
     rows["location"] = feed_column(frame, "city")
     rows["district"] = feed_column(frame, "city")
     rows["province"] = feed_column(frame, "provstate")

@@ -165,6 +165,13 @@ def feed_column(frame: pd.DataFrame, name: str) -> pd.Series:
     return frame[name] if name in frame.columns else pd.Series(pd.NA, index=frame.index, dtype="string")
 
 
+def coded(frame: pd.DataFrame, name: str, table: dict[str, str], default: str) -> pd.Series:
+    """A codebook column of small integer codes ("2", or "2.0" from a spreadsheet) read through its
+    table of meanings; a missing or unknown code takes `default`."""
+    codes = feed_column(frame, name).astype("string").str.split(".").str[0]
+    return codes.map(table).fillna(default)
+
+
 def refuse_other_countries(rows: pd.DataFrame, frame: pd.DataFrame, name: str, country: str) -> None:
     """Refuse the rows of another country than the scenario's (a blank country is kept)."""
     if not country or name not in frame.columns:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from georisk.feeds.core import Context, Report
 from georisk.feeds.reading import (
+    coded,
     dates,
     empty_rows,
     feed_column,
@@ -61,31 +62,16 @@ def read(
     rows["group"] = side_a.where(~a_is_state, side_b.where(~b_is_state))
     # Only one-sided violence says who was attacked (civilians); in a clash between two sides,
     # UCDP does not say which side struck.
-    violence = feed_column(frame, "type_of_violence").astype("string").str.split(".").str[0]
-    rows["target_type"] = np.where(violence == "3", "civilians", "unknown")
+    rows["target_type"] = coded(frame, "type_of_violence", {"3": "civilians"}, "unknown")
     rows["attack_type"] = "unknown"
     rows["attribution"] = "attributed"  # UCDP names the sides of every event it codes
     event_id = frame["id"].astype("string").str.strip().str.replace(r"\.0$", "", regex=True)
     rows["incident_id"] = "UCDP-" + event_id
     rows["_date_raw"] = frame["date_start"]
     rows["date"] = dates(frame["date_start"], ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"))
-    rows["date_precision"] = (
-        feed_column(frame, "date_prec")
-        .astype("string")
-        .str.split(".")
-        .str[0]
-        .map(DATE_PRECISION)
-        .fillna("day")
-    )
+    rows["date_precision"] = coded(frame, "date_prec", DATE_PRECISION, "day")
     rows["lat"], rows["lon"] = frame["latitude"], frame["longitude"]
-    rows["geo_precision"] = (
-        feed_column(frame, "where_prec")
-        .astype("string")
-        .str.split(".")
-        .str[0]
-        .map(UCDP_WHERE)
-        .fillna("unknown")
-    )
+    rows["geo_precision"] = coded(frame, "where_prec", UCDP_WHERE, "unknown")
     rows["location"] = feed_column(frame, "where_coordinates")
     rows["district"] = feed_column(frame, "adm_2")
     rows["province"] = feed_column(frame, "adm_1")
