@@ -97,7 +97,7 @@ def brief(args: argparse.Namespace) -> int:
 def import_feed(args: argparse.Namespace) -> int:
     from georisk import feeds
     from georisk.feeds.reading import FeedError
-    from georisk.feeds.store import ImportRefused, refusals
+    from georisk.feeds.store import ImportRefused, StoreError, refusals
 
     if not args.file.is_file():
         print(f"error: {args.file} is not a file", file=sys.stderr)
@@ -127,6 +127,9 @@ def import_feed(args: argparse.Namespace) -> int:
         )
         print(report.summary())
         return 1
+    except StoreError as err:  # busy, or a write failed: nothing changed
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     print(f"committed as version {version.id}: {args.out / feeds.store.PARQUET} now holds these incidents")
     print(report.summary())
     return 0
@@ -155,7 +158,7 @@ def print_report(report, listed) -> None:
 
 
 def imports(args: argparse.Namespace) -> int:
-    from georisk.feeds.store import FolderStore
+    from georisk.feeds.store import FolderStore, StoreError
 
     store = FolderStore(args.data)
     if args.action == "list":
@@ -168,7 +171,11 @@ def imports(args: argparse.Namespace) -> int:
             print("(the curated incidents.csv is in use)")
         return 0
     if args.action == "curated":
-        store.use_curated()
+        try:
+            store.use_curated()
+        except StoreError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
         print(f"the curated incidents.csv is in use in {args.data}; every version is kept")
         return 0
     if not args.version:
@@ -185,6 +192,9 @@ def imports(args: argparse.Namespace) -> int:
     except KeyError as err:
         print(f"error: {err.args[0]}", file=sys.stderr)
         return 2
+    except StoreError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -249,6 +259,10 @@ def main(argv: list[str] | None = None) -> int:
         if not (args.data_dir / CATALOG).is_file():
             print(f"error: {args.data_dir / CATALOG} not found", file=sys.stderr)
             return 2
-        print(f"updated {catalog.update(args.data_dir)}")
+        try:
+            print(f"updated {catalog.update(args.data_dir)}")
+        except ValueError as err:  # a catalogue that cannot be read: say why, no traceback
+            print(f"error: {err}", file=sys.stderr)
+            return 1
         return 0
     return 2

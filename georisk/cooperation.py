@@ -19,6 +19,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from georisk import risk
+from georisk.notices import Dropped
+from georisk.schema import INDEX_WEIGHT_RANGE
 from georisk.text import plain
 from georisk.timeline import milestone_labels, milestones
 
@@ -49,8 +51,13 @@ def normalise(table: pd.DataFrame) -> pd.DataFrame:
     return scaled
 
 
+# The range of an index weight: the link parser and the sliders share it.
+WEIGHT = risk.Setting("index weight", *INDEX_WEIGHT_RANGE, 0.5)
+
+
 def default_weights(indicators: pd.DataFrame, configured: dict | None = None) -> dict[str, float]:
-    """Every indicator weighs 1 unless the scenario's catalogue says otherwise."""
+    """Every indicator weighs 1 unless the scenario's catalogue says otherwise (its weights are
+    checked when it is read: georisk.catalog)."""
     configured = configured or {}
     return {name: float(configured.get(name, 1.0)) for name in sorted(indicators["indicator"].unique())}
 
@@ -73,19 +80,23 @@ def index(table: pd.DataFrame, weights: dict[str, float], min_coverage: float = 
 
 def parse_weights(text: str, known: set[str]) -> tuple[dict[str, float], list[str]]:
     """Weights from their URL form `name:weight,name:weight`; what cannot be used is reported."""
-    weights, notices = {}, []
+    weights = {}
+    unusable = Dropped(
+        one="Ignored index weight {value}: expected indicator:weight with a weight "
+        f"{WEIGHT.low:g}-{WEIGHT.high:g}.",
+        many=f"Ignored {{count}} index weights that are not indicator:weight with a weight "
+        f"{WEIGHT.low:g}-{WEIGHT.high:g}; the first {{first}}: {{values}}.",
+    )
     for part in filter(None, (text or "").split(",")):
         name, _, value = part.partition(":")
         try:
             number = float(value)
-            if name not in known or not (0 <= number <= 10) or math.isnan(number):
+            if name not in known or not (WEIGHT.low <= number <= WEIGHT.high) or math.isnan(number):
                 raise ValueError
             weights[name] = number
         except ValueError:
-            notices.append(
-                f"Ignored index weight {part[:40]!r}: expected indicator:weight with a weight 0-10."
-            )
-    return weights, notices
+            unusable.add(part)
+    return weights, unusable.lines()
 
 
 def weights_to_text(weights: dict[str, float], defaults: dict[str, float]) -> str:
@@ -180,7 +191,7 @@ def small_multiples(table: pd.DataFrame, names: dict[str, str], units: dict[str,
         bargap=0.25,
     )
     fig.update_annotations(font={"size": 11})
-    fig.update_xaxes(dtick=2, tickfont={"size": 10})
+    fig.update_xaxes(dtick=max(2, year_step(table.index)), tickfont={"size": 10})
     return fig
 
 
@@ -191,16 +202,34 @@ def _title(name: str, width: int = 22, lines: int = 3) -> str:
     return "<br>".join(plain(line) for line in wrapped)
 
 
+# Most year labels (or "n/a" marks) an axis shows before they would run into each other.
+MAX_YEAR_LABELS = 15
+
+
+def year_step(years) -> int:
+    """The step between labelled years: every year on a short axis, a round step (2, 5, 10, 20, 50
+    ...) on a long one, so that a series reaching back a century stays readable."""
+    years = list(years)
+    span = (max(years) - min(years) + 1) if years else 1
+    for step in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000):
+        if span / step <= MAX_YEAR_LABELS:
+            return step
+    return 1000
+
+
 def _missing_years(values: pd.Series, label: str, size: int) -> go.Scatter:
-    """A mark on the axis for each year with no figure: a missing year is shown, never drawn as 0."""
+    """A mark on the axis for each year with no figure: a missing year is shown, never drawn as 0.
+    On a long axis the words would overlap, so each missing year is a small grey tick instead."""
     missing = values[values.isna()]
+    words = len(values) <= MAX_YEAR_LABELS * 2
     return go.Scatter(
         x=missing.index,
         y=[0] * len(missing),
-        mode="text",
-        text=[label] * len(missing),
+        mode="text" if words else "markers",
+        text=[label] * len(missing) if words else None,
         textfont={"size": size, "color": "#8a8a8a"},
         textposition="top center",
+        marker={"symbol": "line-ns-open", "size": size, "color": "#8a8a8a"},
         hovertemplate="%{x}: no figure found<extra></extra>",
         showlegend=False,
     )
@@ -244,7 +273,7 @@ def indicator_figure(
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         showlegend=False,
         yaxis={"title": plain(unit)},
-        xaxis={"dtick": 1},
+        xaxis={"dtick": year_step(values.index)},
         font={"family": "Source Sans, sans-serif"},
     )
     return fig
@@ -316,21 +345,7 @@ def against_threat(
         row=3,
         col=1,
     )
-    no_data = [y for y, v in incidents.items() if pd.isna(v)]
-    fig.add_trace(
-        go.Scatter(
-            x=no_data,
-            y=[0] * len(no_data),
-            mode="text",
-            text=["no data"] * len(no_data),
-            textfont={"size": 9, "color": "#8a8a8a"},
-            textposition="top center",
-            hoverinfo="skip",
-            showlegend=False,
-        ),
-        row=2,
-        col=1,
-    )
+    fig.add_trace(_missing_years(incidents, "no data", 9), row=2, col=1)
     fig.update_layout(
         height=620,
         barmode="group",
@@ -338,7 +353,7 @@ def against_threat(
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         font={"family": "Source Sans, sans-serif"},
     )
-    fig.update_xaxes(dtick=1)
+    fig.update_xaxes(dtick=year_step(near.index))
     fig.update_yaxes(range=[0, 100], row=1, col=1)
     fig.update_yaxes(range=[0, 25], row=3, col=1)
     return fig

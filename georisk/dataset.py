@@ -6,7 +6,6 @@ This is the one loading path: the app, the command line and the tests all go thr
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -15,15 +14,15 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from georisk.catalog import CATALOG, read_catalog  # noqa: F401 (cli.py imports CATALOG from here)
 from georisk.loading import Table, load_tables
-from georisk.problems import ERROR, WARNING, Problem, problems_frame
-from georisk.schema import SCHEMA_VERSION
+from georisk.problems import ERROR, Problem, problems_frame
+from georisk.schema import DateWindow, date_window
 from georisk.validation import apply_cross_file_rules
 
 # The bundled scenario, anchored on this file rather than the working directory.
 BUNDLED_DATA = Path(__file__).resolve().parent.parent / "data"
 DATA_ENV = "GEORISK_DATA"
-CATALOG = "catalog.json"
 
 
 def data_dir_from(argv: list[str], environ: dict[str, str] | os._Environ = os.environ) -> Path:
@@ -61,6 +60,7 @@ FEED_NAMES = {"acled": "ACLED", "gtd": "Global Terrorism Database", "ucdp": "UCD
 class Dataset:
     data_dir: Path
     tables: dict[str, Table]
+    # The catalogue as georisk.catalog.read_catalog checked it: every value has its declared type.
     catalog: dict
 
     catalog_problems: list[Problem] = field(default_factory=list)
@@ -117,6 +117,15 @@ class Dataset:
     @property
     def country(self) -> str:
         return self.scenario.get("country", "the country")
+
+    @property
+    def date_windows(self) -> dict[str, DateWindow]:
+        """The scenario's own plausible date windows (catalog.json scenario.date_windows)."""
+        return self.scenario.get("date_windows", {})
+
+    def date_window(self, table: str, column: str | None = None) -> DateWindow:
+        """The plausible window of a table's date column in this scenario (schema.date_window)."""
+        return date_window(table, column, self.date_windows)
 
     @property
     def problems(self) -> list[Problem]:
@@ -201,50 +210,10 @@ class Dataset:
         return pd.DataFrame.from_records(records)
 
 
-def load_catalog(data_dir: Path) -> tuple[dict, list[Problem]]:
-    path = Path(data_dir) / CATALOG
-    if not path.is_file():
-        return {}, []
-    try:
-        catalog = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        return {}, [Problem(CATALOG, None, None, f"unreadable catalogue: {err}")]
-    if not isinstance(catalog, dict):
-        return {}, [Problem(CATALOG, None, None, "the catalogue is not a JSON object")]
-    return catalog, schema_version_problems(catalog)
-
-
-def schema_version_problems(catalog: dict) -> list[Problem]:
-    """The catalogue names the schema its files follow; this code reads SCHEMA_VERSION. A missing
-    version is a warning, another major version an error, another minor version a warning."""
-    given = catalog.get("schema_version")
-    if given is None:
-        return [
-            Problem(
-                CATALOG,
-                None,
-                "schema_version",
-                f"no schema_version: the files are read as schema {SCHEMA_VERSION}",
-                severity=WARNING,
-            )
-        ]
-    given = str(given)
-    if given == SCHEMA_VERSION:
-        return []
-    same_major = given.split(".")[0] == SCHEMA_VERSION.split(".")[0]
-    reason = f"the catalogue says schema version {given}, this code reads {SCHEMA_VERSION}" + (
-        ": the files should load, but check data/README.md for what changed"
-        if same_major
-        else ": files of another major version may not load as meant; convert them or use the matching "
-        "version of the dashboard"
-    )
-    return [Problem(CATALOG, None, "schema_version", reason, given, WARNING if same_major else ERROR)]
-
-
 def load_dataset(data_dir: Path | str) -> Dataset:
     data_dir = Path(data_dir)
-    catalog, catalog_problems = load_catalog(data_dir)
-    tables = load_tables(data_dir)
+    catalog, catalog_problems = read_catalog(data_dir)
+    tables = load_tables(data_dir, catalog.get("scenario", {}).get("date_windows"))
     dataset = Dataset(data_dir, tables, catalog, catalog_problems)
     apply_cross_file_rules(tables, dataset.country)
     return dataset

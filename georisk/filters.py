@@ -19,10 +19,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from georisk.notices import Dropped, shown
 from georisk.schema import ATTRIBUTION, CATEGORIES, OUTCOME, SECTORS, UNKNOWN_FAMILY, split_list
-
-# Longest value echoed back in a notice; a URL may carry a 100 KB value.
-NOTICE_VALUE_CHARS = 40
 
 
 @dataclass(frozen=True)
@@ -68,8 +66,8 @@ def choices_for(dataset) -> Choices:
     last = dates.max().date() if len(dates) else today
     years = dataset.indicators["year"].dropna()
     if len(years):  # yearly indicators reach further back than the dated events
-        first = min(first, dt.date(int(years.min()), 1, 1))
-        last = max(last, dt.date(int(years.max()), 1, 1))
+        first = min(first, dt.date(min(max(int(years.min()), 1), 9999), 1, 1))
+        last = max(last, dt.date(min(max(int(years.max()), 1), 9999), 1, 1))
     families = sorted(
         set(dataset.actors["family"].unique()) | set(dataset.incidents["actor_family"].unique())
     )
@@ -207,12 +205,6 @@ class Parsed:
     notices: list[str] = field(default_factory=list)
 
 
-def shown(value: str) -> str:
-    """A value from a link, quoted and cut short, for a notice."""
-    value = value if len(value) <= NOTICE_VALUE_CHARS else value[:NOTICE_VALUE_CHARS] + "…"
-    return repr(value)
-
-
 def _as_list(value: str | Iterable[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
@@ -246,14 +238,20 @@ def from_params(params: Mapping[str, str | list[str]], choices: Choices) -> Pars
     for name, attribute in LIST_PARAMS.items():
         if name not in params:
             continue
-        allowed = getattr(choices, attribute)
-        kept: list[str] = []
+        allowed = set(getattr(choices, attribute))
+        unknown = Dropped(
+            one=f"Ignored {name}={{value}}: not a known {name}.",
+            many=f"Ignored {{count}} values of {name} that are not a known {name}; "
+            "the first {first}: {values}.",
+        )
+        wanted = set()
         for value in _as_list(params[name]):
-            if value in allowed and value not in kept:
-                kept.append(value)
-            elif value not in allowed:
-                notices.append(f"Ignored {name}={shown(value)}: not a known {name}.")
-        values[attribute] = tuple(v for v in allowed if v in kept)
+            if value in allowed:
+                wanted.add(value)
+            else:
+                unknown.add(value)
+        notices += unknown.lines()
+        values[attribute] = tuple(v for v in getattr(choices, attribute) if v in wanted)
     defaults = choices.defaults()
     for name, attribute in DATE_PARAMS.items():
         if name not in params:
@@ -311,11 +309,12 @@ def clamp(filters: Filters, choices: Choices) -> Filters:
 
 def preset_period(preset: str, asof: dt.date, choices: Choices) -> tuple[dt.date, dt.date]:
     """The period of a named preset, ending at the as-of date."""
-    if preset == "last 90 days":
-        return asof - dt.timedelta(days=90), asof
-    if preset == "last year":
-        return asof - dt.timedelta(days=365), asof
-    return choices.first_date, max(asof, choices.first_date)
+    days = {"last 90 days": 90, "last year": 365}.get(preset)
+    if days is None:
+        return choices.first_date, max(asof, choices.first_date)
+    # Never before the data's first date, so never before the calendar's first day either.
+    days = min(days, max((asof - choices.first_date).days, 0))
+    return asof - dt.timedelta(days=days), asof
 
 
 # Preset periods and their short button labels.
@@ -339,6 +338,7 @@ def quarters(choices: Choices) -> list[str]:
 
 def quarter_end(label: str, choices: Choices) -> dt.date:
     """The last day of a quarter, kept inside the data's dates."""
-    year, q = int(label[:4]), int(label[-1])
-    end = dt.date(year + (q == 4), (3 * q) % 12 + 1, 1) - dt.timedelta(days=1)
+    year, q = (int(part) for part in label.split(" Q"))
+    # The day before the next quarter starts, written so that 9999 Q4 needs no year 10000.
+    end = dt.date(year, 12, 31) if q == 4 else dt.date(year, 3 * q + 1, 1) - dt.timedelta(days=1)
     return min(max(end, choices.first_date), choices.last_date)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from georisk import cooperation, risk
 from georisk import filters as flt
 from georisk.mapping import LAYERS
+from georisk.notices import Dropped, capped, shown
 
 PAGE_PARAMS = ("site", "since", "layers", "iw")
 KNOWN_PARAMS = (*flt.FILTER_PARAMS, *risk.URL_PARAMS, *PAGE_PARAMS)
@@ -39,29 +40,39 @@ def parse(
     model, model_notices = risk.params_from_query(params)
     notices = [*parsed.notices, *model_notices]
     page: dict[str, list[str]] = {}
+    unknown = Dropped(
+        one="Ignored the unknown link parameter {value}.",
+        many="Ignored {count} unknown link parameters; the first {first}: {values}.",
+    )
     for name in params:
         if name not in KNOWN_PARAMS:
-            notices.append(f"Ignored the unknown link parameter {flt.shown(name)}.")
+            unknown.add(name)
+    notices += unknown.lines()
     if params.get("site"):
         site = params["site"][-1]
         if site in site_ids:
             page["site"] = [site]
         else:
-            notices.append(f"Ignored site={flt.shown(site)}: no such site in the data.")
+            notices.append(f"Ignored site={shown(site)}: no such site in the data.")
     if params.get("since"):
         since = flt.parse_date(params["since"][-1])
         if since is not None and choices.first_date <= since <= parsed.filters.asof:
             page["since"] = [since.isoformat()]
         else:
             notices.append(
-                f"Ignored since={flt.shown(params['since'][-1])}: not a date between the data's first "
+                f"Ignored since={shown(params['since'][-1])}: not a date between the data's first "
                 "date and the as-of date."
             )
     if "layers" in params:
         wanted = [v for value in params["layers"] for v in value.split(",") if v]
-        unknown = [v for v in wanted if v not in LAYERS]
-        for value in unknown:
-            notices.append(f"Ignored layers={flt.shown(value)}: not a map layer.")
+        not_layers = Dropped(
+            one="Ignored layers={value}: not a map layer.",
+            many="Ignored {count} values of layers that are not map layers; the first {first}: {values}.",
+        )
+        for value in wanted:
+            if value not in LAYERS:
+                not_layers.add(value)
+        notices += not_layers.lines()
         kept = [layer for layer in LAYERS if layer in wanted]
         if kept or not wanted:  # "layers=" (none) is a choice; only unknown names fall back
             page["layers"] = [",".join(kept)]
@@ -70,7 +81,7 @@ def parse(
         notices += weight_notices
         if weights:
             page["iw"] = [",".join(f"{k}:{v:g}" for k, v in sorted(weights.items()))]
-    return Link(parsed.filters, model, page, notices)
+    return Link(parsed.filters, model, page, capped(notices))
 
 
 def to_params(link: Link, choices: flt.Choices) -> dict[str, list[str]]:

@@ -14,19 +14,31 @@ import unicodedata
 from functools import lru_cache
 
 _SEPARATORS = re.compile(r"[\W_]+", re.UNICODE)
+_SPACES = re.compile(r"\s+")
 
 
 def _is_invisible(char: str) -> bool:
-    # Category Cf: zero-width spaces and joiners, bidirectional marks and overrides, soft hyphens.
+    # Category Cf: zero-width spaces and joiners, bidirectional marks, embeddings, overrides and
+    # isolates, the byte-order mark, soft hyphens.
     return unicodedata.category(char) == "Cf"
+
+
+@lru_cache(maxsize=65536)
+def clean(value: str) -> str:
+    """A value as it is matched against a vocabulary or an id: Unicode NFKC (full-width and other
+    compatibility forms become ordinary letters), invisible format characters removed, runs of
+    white space made one space, no space at either end. Case is kept: ids are case-sensitive.
+
+    "energy\u200b", " energy " and "ｅｎｅｒｇｙ" all become "energy"."""
+    # Invisible characters go first, so that what they separated can compose under NFKC.
+    text = "".join(c for c in str(value) if not _is_invisible(c))
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
 
 
 @lru_cache(maxsize=65536)
 def name_key(name: str) -> str:
     """The comparison key of a name (see the module's docstring)."""
-    text = unicodedata.normalize("NFKC", str(name))
-    text = "".join(c for c in text if not _is_invisible(c)).casefold()
-    return _SEPARATORS.sub(" ", text).strip()
+    return _SEPARATORS.sub(" ", clean(name).casefold()).strip()
 
 
 def contains_words(text_key: str, words_key: str) -> bool:

@@ -86,15 +86,37 @@ class ModelParams:
         problems = []
         if self.ratings not in ratings.SOURCES:
             problems.append(f"ratings must be one of {', '.join(ratings.SOURCES)}")
-        if not 1 <= self.radius_km <= 500:
-            problems.append("radius must be 1 to 500 km")
-        if not 7 <= self.half_life_days <= 3650:
-            problems.append("half-life must be 7 to 3650 days")
-        if self.w_threat < 0 or self.w_exposure < 0 or self.w_threat + self.w_exposure == 0:
-            problems.append("weights must be non-negative and not both zero")
-        if not (1 < self.cuts[0] < self.cuts[1] < self.cuts[2] < self.cuts[3] <= 25):
-            problems.append("band cut-offs must rise strictly between 2 and 25")
+        for attribute, setting in SETTINGS.items():
+            if not setting.low <= getattr(self, attribute) <= setting.high:
+                problems.append(f"{setting.name} must be {setting.low:g} to {setting.high:g}{setting.unit}")
+        if self.w_threat + self.w_exposure == 0:
+            problems.append("the weights of threat and exposure must not both be zero")
+        low, high = CUT_RANGE
+        if not (low <= self.cuts[0] < self.cuts[1] < self.cuts[2] < self.cuts[3] <= high):
+            problems.append(f"band cut-offs must rise strictly between {low} and {high}")
         return problems
+
+
+@dataclass(frozen=True)
+class Setting:
+    """The range of one tunable number. The one definition that the link parser, the sliders and
+    (later) the API all obey: anything a link may set, a widget can show."""
+
+    name: str
+    low: float
+    high: float
+    step: float
+    unit: str = ""
+
+
+SETTINGS = {
+    "radius_km": Setting("radius", 5.0, 200.0, 5.0, " km"),
+    "half_life_days": Setting("half-life", 30.0, 1095.0, 15.0, " days"),
+    "w_threat": Setting("weight of threat", 0.0, 1.0, 0.05),
+    "w_exposure": Setting("weight of exposure", 0.0, 1.0, 0.05),
+}
+# Band cut-offs are whole likelihood x impact scores.
+CUT_RANGE = (2, 25)
 
 
 DEFAULTS = ModelParams()
@@ -245,7 +267,10 @@ def split_line(line_m: LineString, max_m: float) -> list[tuple[float, float, Lin
 
 
 def segments_of(geometry_m, max_m: float) -> list[tuple[float, float, object]]:
-    """A site's scoring units: one per point or polygon, pieces of at most max_m for lines."""
+    """A site's scoring units: one per point or polygon, pieces of at most max_m for lines (the
+    whole geometry when max_m is infinite)."""
+    if not math.isfinite(max_m):
+        return [(0.0, 0.0, geometry_m)]
     if isinstance(geometry_m, LineString):
         return split_line(geometry_m, max_m)
     if isinstance(geometry_m, MultiLineString):
@@ -298,6 +323,50 @@ class SearchCache:
 
 
 @dataclass(frozen=True)
+class Unit:
+    """One scoring unit of a site (the whole site, or a piece of a line) with everything about it
+    that depends on its geometry alone."""
+
+    start_m: float
+    end_m: float
+    geometry_m: object
+    geometry: object  # the same in degrees, for the map and the exports
+    key: bytes  # the unit's WKB: the key of its spatial searches
+    areas: tuple[str, ...]  # the boundaries (by their names in the file) it touches
+
+
+# Geometries whose units a context keeps (a scenario has tens of sites; several segment lengths).
+UNIT_CACHE_ENTRIES = 4096
+
+
+class UnitCache:
+    """The units of each site geometry for a segment length, worked out once: projecting, cutting
+    and intersecting a long pipeline cost more than scoring it, and did so on every run.
+
+    Keyed by the geometry object itself (the dataset's, which every view and session shares) and
+    kept with it, so that a key is never mistaken for a new geometry that took its id."""
+
+    def __init__(self, limit: int = UNIT_CACHE_ENTRIES):
+        self.limit = limit
+        self._items: OrderedDict[tuple[int, float], tuple[object, tuple[Unit, ...]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, geometry, segment_m: float, make) -> tuple[Unit, ...]:
+        key = (id(geometry), float(segment_m))
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None and found[0] is geometry:
+                self._items.move_to_end(key)
+                return found[1]
+        units = make()
+        with self._lock:
+            self._items[key] = (geometry, units)
+            while len(self._items) > self.limit:
+                self._items.popitem(last=False)
+        return units
+
+
+@dataclass(frozen=True)
 class Context:
     """Everything the model reads besides the sites, prepared once per dataset: the incidents with
     their metric coordinates, sorted for spatial search. A view is a boolean mask over these
@@ -333,11 +402,33 @@ class Context:
     searches: SearchCache = field(
         default_factory=lambda: SearchCache(SEARCH_CACHE_BYTES), compare=False, repr=False
     )
+    unit_cache: UnitCache = field(default_factory=UnitCache, compare=False, repr=False)
 
-    def near(self, geometry_m, radius_m: float) -> tuple[np.ndarray, np.ndarray]:
+    def units(self, geometry, segment_m: float = math.inf) -> tuple[Unit, ...]:
+        """A site geometry's scoring units (in degrees; lines cut into pieces of at most
+        segment_m), made once per geometry and segment length."""
+
+        def make() -> tuple[Unit, ...]:
+            pieces = segments_of(self.projection.to_metric(geometry), segment_m)
+            return tuple(
+                Unit(start, end, m, self.projection.to_degrees(m), shapely.to_wkb(m), self._areas(m))
+                for start, end, m in pieces
+            )
+
+        return self.unit_cache.get(geometry, segment_m, make)
+
+    def whole(self, geometry) -> Unit:
+        """A site geometry as one unit (for what is near the site as a whole)."""
+        return self.units(geometry)[0]
+
+    def _areas(self, piece_m) -> tuple[str, ...]:
+        return tuple(name for name, area in self.provinces_m if area.intersects(piece_m))
+
+    def near(self, geometry_m, radius_m: float, key: bytes | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(positions in file order, distances in km) of the incidents within radius_m of a metric
-        geometry, any date and view. Read-only arrays, shared: copy before changing them."""
-        key = (shapely.to_wkb(geometry_m), float(radius_m))
+        geometry, any date and view. Read-only arrays, shared: copy before changing them. `key`
+        is the geometry's WKB when the caller has it already (a Unit's)."""
+        key = (key if key is not None else shapely.to_wkb(geometry_m), float(radius_m))
         found = self.searches.get(key)
         if found is None:
             found = self._search(geometry_m, radius_m)
@@ -530,10 +621,10 @@ def context_of(dataset) -> Context:
     )
 
 
-def province_of(piece_m, ctx: Context, listed: list[str], asof: pd.Timestamp) -> list[str]:
+def province_of(unit: Unit, ctx: Context, listed: list[str], asof: pd.Timestamp) -> list[str]:
     """The provinces a scoring unit lies in, as they were at the date: by geometry, else the
     site's listed provinces."""
-    found = [name for name, area in ctx.provinces_m if area.intersects(piece_m)] or listed
+    found = list(unit.areas) or listed
     return list(dict.fromkeys(places.province_at(name, asof, ctx.successors) for name in found))
 
 
@@ -566,7 +657,7 @@ class UnitScore:
     recent_left_out: int
     top_family: str
     reason: str
-    geometry_m: object
+    geometry: object  # in degrees
 
 
 def unit_threat(
@@ -580,11 +671,9 @@ def unit_threat(
 
 def score_unit(
     site: Mapping,
-    unit: int,
+    number: int,
     units: int,
-    km_from: float,
-    km_to: float,
-    piece_m,
+    piece: Unit,
     ctx: Context,
     asof: pd.Timestamp,
     params: ModelParams,
@@ -594,9 +683,9 @@ def score_unit(
     # The threat level counts the families the analyst chose, else those hostile to the partner;
     # incidents count in full when their family is hostile (relevance, below).
     considered = set(chosen_families) or set(ctx.hostile(site["partner_country"]))
-    provinces = province_of(piece_m, ctx, split_list(site["provinces"]), asof)
+    provinces = province_of(piece, ctx, split_list(site["provinces"]), asof)
     threat = unit_threat(ctx, provinces, considered, asof, params.ratings)
-    positions, distances = ctx.near(piece_m, params.radius_km * 1000)
+    positions, distances = ctx.near(piece.geometry_m, params.radius_km * 1000, piece.key)
     keep = ctx.in_view(positions, asof, mask)
     seen, seen_km = positions[keep], distances[keep]
     # Only points placed precisely enough for the radius say how far an incident was.
@@ -626,10 +715,10 @@ def score_unit(
     reason = _reason(recent, recent_left_out, params, provinces, threat, asof)
     return UnitScore(
         site_id=site["site_id"],
-        unit=unit,
+        unit=number,
         units=units,
-        km_from=km_from,
-        km_to=km_to,
+        km_from=piece.start_m / 1000,
+        km_to=piece.end_m / 1000,
         provinces=tuple(provinces),
         threat=threat.level,
         threat_family=threat.family,
@@ -649,7 +738,7 @@ def score_unit(
         recent_left_out=recent_left_out,
         top_family=recent.top_family,
         reason=reason,
-        geometry_m=piece_m,
+        geometry=piece.geometry,
     )
 
 
@@ -659,7 +748,8 @@ def incidents_near(
     """The incidents in view on or before the as-of date whose points lie within the radius of a
     site, nearest first, with their distance in km and whether they count toward exposure (placed
     precisely enough for the radius: `counted`)."""
-    positions, distances = ctx.near(ctx.projection.to_metric(geometry), radius_km * 1000)
+    whole = ctx.whole(geometry)
+    positions, distances = ctx.near(whole.geometry_m, radius_km * 1000, whole.key)
     keep = ctx.in_view(positions, asof, mask)
     near = ctx.incidents.iloc[positions[keep]]
     return near.assign(
@@ -681,7 +771,8 @@ def near_any_site(
 ) -> Nearby:
     near = np.zeros(len(ctx.incidents), dtype=bool)
     for geometry in sites.geometry:
-        positions, _ = ctx.near(ctx.projection.to_metric(geometry), radius_km * 1000)
+        whole = ctx.whole(geometry)
+        positions, _ = ctx.near(whole.geometry_m, radius_km * 1000, whole.key)
         near[positions] = True
     if mask is not None:
         near &= mask
@@ -751,29 +842,15 @@ def score_sites(
     asof = pd.Timestamp(asof)
     units: list[UnitScore] = []
     for site in sites.to_dict("records"):
-        geometry_m = ctx.projection.to_metric(site["geometry"])
-        pieces = segments_of(geometry_m, params.segment_km * 1000)
-        for number, (start, end, piece) in enumerate(pieces, start=1):
+        pieces = ctx.units(site["geometry"], params.segment_km * 1000)
+        for number, piece in enumerate(pieces, start=1):
             units.append(
-                score_unit(
-                    site,
-                    number,
-                    len(pieces),
-                    start / 1000,
-                    end / 1000,
-                    piece,
-                    ctx,
-                    asof,
-                    params,
-                    chosen_families,
-                    mask,
-                )
+                score_unit(site, number, len(pieces), piece, ctx, asof, params, chosen_families, mask)
             )
     unit_frame = pd.DataFrame([asdict(u) for u in units]) if units else _empty_units()
     unit_frame["threat"] = unit_frame["threat"].astype("Int64")
     if unit_frame.empty:
         return _site_frame(unit_frame, sites, asof), unit_frame
-    unit_frame["geometry"] = [ctx.projection.to_degrees(g) for g in unit_frame.pop("geometry_m")]
     unit_frame["unit_name"] = [_unit_name(u) for u in unit_frame.itertuples()]
     return _site_frame(unit_frame, sites, asof), unit_frame
 
@@ -786,8 +863,7 @@ def _unit_name(unit) -> str:
 
 
 def _empty_units() -> pd.DataFrame:
-    columns = [f.name for f in fields(UnitScore) if f.name != "geometry_m"]
-    return pd.DataFrame(columns=[*columns, "geometry", "unit_name"])
+    return pd.DataFrame(columns=[*(f.name for f in fields(UnitScore)), "unit_name"])
 
 
 def _site_frame(units: pd.DataFrame, sites: pd.DataFrame, asof: pd.Timestamp) -> pd.DataFrame:

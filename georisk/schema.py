@@ -10,7 +10,9 @@ rejects its row instead of silently turning the whole column into text.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 
 import pandas as pd
 import pandera.pandas as pa
@@ -153,6 +155,13 @@ def provenance(confidence: tuple[str, ...] = FACT_CONFIDENCE) -> dict[str, pa.Co
     }
 
 
+# Displayed as written, never matched: the loader cleans every other column for matching
+# (names.clean), and leaves these to georisk.text, which handles text for display.
+PROSE = ("source", "notes")
+# The range of a cooperation index weight, for the catalogue's weights and the index sliders alike.
+INDEX_WEIGHT_RANGE = (0.0, 3.0)
+
+
 @dataclass(frozen=True)
 class TableSpec:
     """What a table is: its file, its id column and its declared columns."""
@@ -169,10 +178,23 @@ class TableSpec:
     # The columns that together identify a row, where the id alone does not (an alias may name
     # one family before a date and another after it).
     key_columns: tuple[str, ...] = ()
+    # Free text shown to the reader (besides PROSE): kept exactly as written.
+    prose_columns: tuple[str, ...] = ()
+    # Whole-number years, held to a plausible window like the date columns.
+    year_columns: tuple[str, ...] = ()
 
     @property
     def key(self) -> tuple[str, ...]:
         return self.key_columns or (self.id_column,)
+
+    @property
+    def matched_columns(self) -> list[str]:
+        """The columns compared with a vocabulary, an id or another file: cleaned before checks."""
+        return [c for c in self.columns if c not in PROSE and c not in self.prose_columns]
+
+    @property
+    def window_columns(self) -> tuple[str, ...]:
+        return self.date_columns + self.year_columns
 
     @property
     def columns(self) -> list[str]:
@@ -206,6 +228,7 @@ EVENTS = TableSpec(
     description="Dated events on the timeline: cooperation milestones and security context.",
     date_columns=("date",),
     optional_columns=("location", "province", "lat", "lon", "site_ids", "notes"),
+    prose_columns=("title", "summary", "actors", "location"),
     schema=_schema(
         {
             "event_id": identifier(),
@@ -233,6 +256,7 @@ INCIDENTS = TableSpec(
     id_column="incident_id",
     description="Militant attacks and security incidents, one row each.",
     date_columns=("date",),
+    prose_columns=("location", "district", "group", "weapon_type", "summary", "location_flag"),
     optional_columns=(
         "location",
         "district",
@@ -289,6 +313,7 @@ SITES = TableSpec(
     description="Projects and assets at risk: points, pipelines (lines) or areas.",
     date_columns=("announced_date",),
     optional_columns=("value_usd", "geo_precision", "status_note", "notes"),
+    prose_columns=("name", "project_type", "description", "status_note"),
     schema=_schema(
         {
             "site_id": identifier(),
@@ -316,6 +341,7 @@ ACTORS = TableSpec(
     id_column="actor_id",
     description="Militant groups, their family, intent toward the partner countries and reach.",
     optional_columns=("notes",),
+    prose_columns=("name", "ideology", "intent_evidence"),
     schema=_schema(
         {
             "actor_id": identifier(),
@@ -339,6 +365,7 @@ THREAT_LEVELS = TableSpec(
     description="An analyst's threat rating of a province for a period, overall or per family.",
     date_columns=("period_start", "period_end"),
     optional_columns=("notes",),
+    prose_columns=("rationale",),
     schema=_schema(
         {
             "threat_id": identifier(),
@@ -360,6 +387,7 @@ THREAT_SCALE = TableSpec(
     id_column="level",
     description="What each threat level 1-5 means.",
     optional_columns=("notes",),
+    prose_columns=("label", "definition"),
     schema=_schema(
         {
             "level": pa.Column("Int64", between(1, 5), unique=True, coerce=True),
@@ -376,12 +404,15 @@ INDICATORS = TableSpec(
     id_column="indicator_id",
     description="Yearly values of cooperation indicators; an empty value means not known.",
     optional_columns=("notes",),
+    prose_columns=("label", "unit"),
+    year_columns=("year",),
     schema=_schema(
         {
             "indicator_id": identifier(),
             "indicator": pa.Column(str, pa.Check.str_matches(ID_PATTERN), coerce=True),
             "label": text(),
-            "year": whole(1900, 2100),
+            # Any year here; the plausible window (date_window) decides which are kept.
+            "year": whole(1, 9999),
             "value": number(-1e15, 1e15, required=False),
             "unit": text(),
             "sector": vocab(SECTORS),
@@ -396,6 +427,8 @@ JUDGMENTS = TableSpec(
     id_column="judgment_id",
     description="The analysis's key judgments in our words, with likelihood and confidence.",
     optional_columns=("notes",),
+    # The horizon is a period in words ("12 months from December 2016"), not a date.
+    prose_columns=("statement", "horizon"),
     schema=_schema(
         {
             "judgment_id": identifier(),
@@ -415,6 +448,7 @@ ESTIMATIVE_SCALE = TableSpec(
     id_column="term",
     description="Likelihood words and the probability band each stands for.",
     optional_columns=("notes",),
+    prose_columns=("definition",),
     schema=_schema(
         {
             "term": pa.Column(str, unique=True, coerce=True),
@@ -495,3 +529,79 @@ def split_list(value: object) -> list[str]:
     if not isinstance(value, str):
         return []
     return [item.strip() for item in value.split(LIST_SEPARATOR) if item.strip()]
+
+
+# --- plausible date windows -------------------------------------------------------------------------
+
+# Every window lies inside what pandas' nanosecond timestamps can hold (1677-09-21 to 2262-04-11),
+# so that no later conversion, chart axis or date control can overflow.
+EARLIEST_DATE = date(1678, 1, 1)
+LATEST_DATE = date(2261, 12, 31)
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """The dates a column may plausibly hold, both ends included."""
+
+    start: date
+    end: date
+
+    def __str__(self) -> str:
+        return f"{self.start.isoformat()} to {self.end.isoformat()}"
+
+
+# Per table.column: the earliest plausible date, and how many years past the current one the
+# window ends (on 31 December). The reasons are in data/README.md ("Plausible dates").
+_DEFAULT_WINDOWS: dict[str, tuple[date, int]] = {
+    # History can matter (Pakistan-USSR relations from 1947/48); plans may be dated ahead.
+    "events.date": (date(1900, 1, 1), 5),
+    # GTD starts in 1970 (UCDP GED in 1989, ACLED later); an incident cannot lie in the future,
+    # the year ahead only absorbs time zones and feeds dated at the turn of a year.
+    "incidents.date": (date(1970, 1, 1), 1),
+    # Soviet-era projects (Pakistan Steel, agreed 1971) are in the portfolio; announced = past.
+    "sites.announced_date": (date(1900, 1, 1), 1),
+    # Ratings rest on incident data (from 1970) and may look a few years ahead.
+    "threat_levels.period_start": (date(1970, 1, 1), 5),
+    "threat_levels.period_end": (date(1970, 1, 1), 5),
+    # Yearly statistics; a target or plan may be a few years ahead.
+    "indicators.year": (date(1900, 1, 1), 5),
+    # Boundaries and aliases: history, and changes already decided.
+    "boundaries.valid_from": (date(1900, 1, 1), 10),
+    "boundaries.valid_to": (date(1900, 1, 1), 10),
+    "actor_aliases.valid_from": (date(1970, 1, 1), 10),
+    "actor_aliases.valid_to": (date(1970, 1, 1), 10),
+}
+
+
+def window_keys() -> list[str]:
+    """Every `table.column` that has a plausible window (and may be configured)."""
+    return [f"{spec.name}.{column}" for spec in TABLES for column in spec.window_columns]
+
+
+def date_window(
+    table: str, column: str | None = None, configured: Mapping[str, DateWindow] | None = None
+) -> DateWindow:
+    """The plausible window of a table's date column (default: its first one).
+
+    `configured` is a scenario's `date_windows` (Dataset.date_windows, read from catalog.json):
+    a window for `table.column`, else for `table`, overrides the default. An importer applies
+    the same window to the rows it imports, so that what it imports the loader keeps."""
+    spec = next((s for s in TABLES if s.name == table), None)
+    if spec is None or not spec.window_columns:
+        raise KeyError(f"{table} has no date columns")
+    column = column or spec.window_columns[0]
+    key = f"{table}.{column}"
+    if key not in _DEFAULT_WINDOWS:
+        raise KeyError(f"{key} is not a date column")
+    configured = configured or {}
+    if key in configured:
+        return configured[key]
+    if table in configured:
+        return configured[table]
+    start, years_ahead = _DEFAULT_WINDOWS[key]
+    return DateWindow(start, date(date.today().year + years_ahead, 12, 31))
+
+
+def window_label(spec: TableSpec, column: str) -> str:
+    """How a reason names the window: the table, and the column where the table has several."""
+    return spec.name if len(spec.window_columns) == 1 else f"{spec.name} {column}"

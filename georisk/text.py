@@ -5,18 +5,65 @@ from __future__ import annotations
 import html
 import math
 import re
+import unicodedata
 
 # Every character that Streamlit's Markdown gives a meaning: CommonMark punctuation, `:` for
 # emoji and `:color[...]` directives, `$` for LaTeX, `<` `>` for HTML, `~` for strikethrough.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 
 
+# Invisible characters that only space or break words: dropped from what is shown.
+_SPACING = {"\u200b", "\u2060", "\ufeff", "\u00ad", "\u180e"}
+# Zero-width (non-)joiners shape Arabic-script and Indic text (Urdu names need them) and emoji;
+# between two characters of such text they stay, anywhere else they only disguise.
+_JOINERS = {"\u200c", "\u200d"}
+
+
+def _marker(char: str) -> str:
+    return f"⟨U+{ord(char):04X}⟩"
+
+
+def visible(value: object) -> str:
+    """Text as it must be shown: no character may make it read differently from what it holds.
+    Direction overrides, embeddings and isolates, control characters and other invisible format
+    characters are shown as markers such as ⟨U+202E⟩; zero-width spaces, word joiners, byte-order
+    marks and soft hyphens are dropped; joiners stay only inside the scripts that need them."""
+    text = "" if value is None else str(value)
+    if text.isascii() and text.isprintable():  # the common case, at no cost
+        return text
+    out = []
+    for i, char in enumerate(text):
+        category = unicodedata.category(char)
+        if char in _JOINERS:
+            before, after = text[i - 1 : i], text[i + 1 : i + 2]
+            if before and after and not before.isascii() and not after.isascii():
+                out.append(char)
+        elif char in _SPACING:
+            continue
+        elif category == "Cf" or (category == "Cc" and char not in "\t\n\r"):
+            out.append(_marker(char))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def hidden_characters(value: object) -> list[str]:
+    """The invisible or direction-changing characters in a text, as U+XXXX codes (for a notice)."""
+    text = "" if value is None else str(value)
+    if text.isascii() and text.isprintable():
+        return []
+    return sorted(
+        {f"U+{ord(c):04X}" for c in text if c not in "\t\n\r" and unicodedata.category(c) in ("Cf", "Cc")}
+    )
+
+
 def escape_markdown(value: object) -> str:
     """A data value made safe to put inside `st.markdown`: every special character escaped,
-    line breaks folded, so the reader sees exactly the characters in the file."""
+    line breaks folded, invisible characters made visible (see `visible`), so the reader sees
+    what the file holds."""
     if value is None:
         return ""
-    text = " ".join(str(value).split())
+    text = " ".join(visible(value).split())
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
@@ -25,7 +72,7 @@ def plain(value: object) -> str:
     markup (plotly renders a few HTML tags in these)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    return html.escape(str(value))
+    return html.escape(visible(value))
 
 
 def count_text(value: object) -> str:

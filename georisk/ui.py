@@ -15,10 +15,9 @@ import datetime as dt
 import functools
 import os
 import sys
-import tempfile
 import threading
+import time
 import urllib.parse
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -26,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from georisk import breakdown, briefing, cooperation, export, figures, links, overview, ratings, risk
+from georisk import breakdown, briefing, cooperation, export, figures, limits, links, overview, ratings, risk
 from georisk import filters as flt
 from georisk.dataset import Dataset, data_dir_from, load_dataset
 from georisk.schema import split_list
@@ -47,6 +46,16 @@ MODEL_WIDGETS = {
 }
 CUT_WIDGETS = ("model.cut.low", "model.cut.medium", "model.cut.high", "model.cut.very_high")
 RATINGS_WIDGET = "model.ratings"
+MODEL_LABELS = {
+    "radius_km": "Radius (km)",
+    "half_life_days": "Half-life (days)",
+    "w_threat": "Weight of threat",
+    "w_exposure": "Weight of exposure",
+}
+MODEL_HELP = {
+    "radius_km": "Incidents within this distance of a site count toward its exposure.",
+    "half_life_days": "An incident this old counts half as much as one on the as-of date.",
+}
 SITE_CHOICE = "site.choice"
 # Widget keys of the sidebar filters, by Filters attribute.
 WIDGETS = {
@@ -81,27 +90,45 @@ class _Base:
     _lock = threading.Lock()
     _current: tuple[tuple, _Base] | None = None
 
+    # Summaries shared by all sessions; each session may hold at most SUMMARIES_PER_SESSION of
+    # its own (limits.QuotaCache), so a viewer cycling through new settings cannot push out
+    # the views other people look at.
     SUMMARIES_KEPT = 64
+    SUMMARIES_PER_SESSION = 8
+    # Summaries one session may compute (cache misses) per minute, after a first burst: enough
+    # for a person trying settings (a slider move is one); a loop beyond it waits in its own
+    # session, so that it takes no more than its share of the process's one busy core
+    # (benchmarks/load.py --hostile: at 30 a minute a settings loop still slowed others 2x).
+    NEW_SUMMARIES_PER_MINUTE = 12
+    NEW_SUMMARIES_BURST = 10
 
     def __init__(self, data_dir: Path):
         self.dataset = load_dataset(data_dir)
         self.choices = flt.choices_for(self.dataset)
         self._context: risk.Context | None = None
-        self._summaries: OrderedDict[tuple, overview.Summary] = OrderedDict()
+        self._summaries = limits.QuotaCache(self.SUMMARIES_KEPT, self.SUMMARIES_PER_SESSION)
+        self._new_summaries = limits.RateLimit(self.NEW_SUMMARIES_PER_MINUTE, self.NEW_SUMMARIES_BURST)
 
-    def summary(self, view: View, model: risk.ModelParams, since: dt.date) -> overview.Summary:
+    def summary(
+        self,
+        view: View,
+        model: risk.ModelParams,
+        since: dt.date,
+        session: str = "",
+        on_wait: Callable[[float], None] = lambda seconds: None,
+    ) -> overview.Summary:
         """The overview of a view, made once and shared by every session that shows the same
-        view (a shared link is opened by many people); the least recently used are dropped."""
+        view (a shared link is opened by many people). A session over its rate of new summaries
+        first waits (`on_wait` is told how long); only that session's run is slowed."""
         key = (view.filters, model, since)
-        with self._lock:
-            if key in self._summaries:
-                self._summaries.move_to_end(key)
-                return self._summaries[key]
+        made = self._summaries.get(key, session)
+        if made is not None:
+            return made
+        while (wait := self._new_summaries.take(session)) > 0:
+            on_wait(wait)
+            time.sleep(wait)  # releases the GIL: the other sessions' runs go on meanwhile
         made = overview.summarise(view, model, self.context(), since)
-        with self._lock:
-            self._summaries[key] = made
-            while len(self._summaries) > self.SUMMARIES_KEPT:
-                self._summaries.popitem(last=False)
+        self._summaries.put(key, made, session)
         return made
 
     def context(self) -> risk.Context:
@@ -137,7 +164,24 @@ def context(dataset: Dataset) -> risk.Context:
 
 def summary(view: View, model: risk.ModelParams, since: dt.date) -> overview.Summary:
     """The overview's summary of the view (shared between sessions; read it, never change it)."""
-    return _Base.of(view.dataset.data_dir).summary(view, model, since)
+
+    def waiting(seconds: float) -> None:
+        st.toast(
+            f"Many new views in a short time: this one waits {seconds:.0f} s so that other viewers "
+            "are not slowed down.",
+            icon=":material/hourglass_top:",
+        )
+
+    return _Base.of(view.dataset.data_dir).summary(view, model, since, _session_id(), waiting)
+
+
+def _session_id() -> str:
+    """Streamlit's id of this session: it stays the same when a viewer clears the caches (which
+    also clears st.session_state, so an id kept there would give a fresh allowance)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx else ""
 
 
 def forget_loaded_data() -> None:
@@ -161,9 +205,27 @@ PAGES = (
 )
 
 
+# Page runs one session may make per minute after a first burst. A person clicking through
+# filters, or the Map's "Play" (one run every 2 s), stays inside it; a loop of reruns beyond
+# it waits in its own session's thread, so that it takes no more than its share of the process's
+# one busy core (benchmarks/load.py --hostile).
+RUNS_PER_MINUTE = 30
+RUNS_BURST = 20
+_RUNS = limits.RateLimit(RUNS_PER_MINUTE, RUNS_BURST)
+
+
+def _pace_runs() -> None:
+    session = _session_id()
+    if not session:  # no runtime (a bare script run): nobody else to protect
+        return
+    while (wait := _RUNS.take(session)) > 0:
+        time.sleep(wait)  # releases the GIL: the other sessions' runs go on meanwhile
+
+
 def page_frame(title: str) -> Frame:
     """Set up the page, load the data, draw the shared filters; return the filtered view."""
     st.set_page_config(page_title=f"{title} · Geopolitical risk", page_icon="🛰️", layout="wide")
+    _pace_runs()
     _require_sign_in()
     navigation = st.sidebar.container()
     base = _Base.of(data_dir_from(sys.argv))
@@ -204,6 +266,10 @@ def sign_in_configured() -> bool:
 def _require_sign_in() -> None:
     """With sign-in on, a viewer who has not signed in sees only the sign-in button: no data is
     loaded for them."""
+    # Every run of every page records this session's role, so that the upload gate
+    # (georisk.access.UploadGate) knows it before any uploader is drawn, and forgets a role
+    # that has just been lost.
+    session_access()
     if not sign_in_configured():
         return
     if st.user.get("is_logged_in", False):  # AppTest's stand-in user has no such key
@@ -420,10 +486,15 @@ def _share_control(frame: Frame) -> None:
 
 def _data_status(dataset: Dataset) -> None:
     if not dataset.data_dir.is_dir():
-        st.error(
-            f"The data folder {escape_markdown(dataset.data_dir)} does not exist. Set GEORISK_DATA or pass "
-            "`-- --data DIR` after `streamlit run dashboard.py`."
-        )
+        # The server's own paths are for those who run it, not for everyone with the link.
+        if session_access().analyst:
+            st.error(
+                f"The data folder {escape_markdown(dataset.data_dir)} does not exist. Set GEORISK_DATA or "
+                "pass `-- --data DIR` after `streamlit run dashboard.py`."
+            )
+        else:
+            st.error("The data folder of this instance does not exist; the server's log names it.")
+            print(f"georisk: the data folder {dataset.data_dir} does not exist", file=sys.stderr)
         return
     errors = dataset.errors
     for problem in errors:
@@ -490,27 +561,18 @@ def model_settings() -> risk.ModelParams:
     st.session_state[RATINGS_WIDGET] = params.ratings
     changed = params != risk.DEFAULTS
     with st.sidebar.expander("Adjust the risk model" + (" (changed)" if changed else ""), expanded=changed):
-        common = {"on_change": _on_model_widget}
-        st.slider(
-            "Radius (km)",
-            5.0,
-            200.0,
-            step=5.0,
-            key=MODEL_WIDGETS["radius_km"],
-            **common,
-            help="Incidents within this distance of a site count toward its exposure.",
-        )
-        st.slider(
-            "Half-life (days)",
-            30.0,
-            1095.0,
-            step=15.0,
-            key=MODEL_WIDGETS["half_life_days"],
-            **common,
-            help="An incident this old counts half as much as one on the as-of date.",
-        )
-        st.slider("Weight of threat", 0.0, 1.0, step=0.05, key=MODEL_WIDGETS["w_threat"], **common)
-        st.slider("Weight of exposure", 0.0, 1.0, step=0.05, key=MODEL_WIDGETS["w_exposure"], **common)
+        for attribute, key in MODEL_WIDGETS.items():
+            # The ranges are the model's own (risk.SETTINGS), so any setting a link may carry fits.
+            setting = risk.SETTINGS[attribute]
+            st.slider(
+                MODEL_LABELS[attribute],
+                setting.low,
+                setting.high,
+                step=setting.step,
+                key=key,
+                on_change=_on_model_widget,
+                help=MODEL_HELP.get(attribute),
+            )
         st.radio(
             "Threat ratings",
             list(ratings.SOURCES),
@@ -518,12 +580,12 @@ def model_settings() -> risk.ModelParams:
             key=RATINGS_WIDGET,
             help="Derived ratings come from the incidents in use by a stated rule (see the methodology) and "
             "are labelled as derived wherever they are used.",
-            **common,
+            on_change=_on_model_widget,
         )
         st.caption("Bands start at these likelihood × impact scores (1–25):")
         columns = st.columns(2)
         for i, (key, band) in enumerate(zip(CUT_WIDGETS, risk.BANDS[1:], strict=True)):
-            columns[i % 2].number_input(band, 2, 25, step=1, key=key, **common)
+            columns[i % 2].number_input(band, *risk.CUT_RANGE, step=1, key=key, on_change=_on_model_widget)
         if st.session_state.get(MODEL_ERROR):
             st.warning(st.session_state[MODEL_ERROR])
         st.button("Default settings", key="model.reset", on_click=_on_model_reset, disabled=not changed)
@@ -774,9 +836,9 @@ def index_weights(defaults: dict[str, float], names: dict[str, str]) -> dict[str
             st.session_state[f"index.w.{name}"] = weight
             columns[i % 3].slider(
                 names.get(name, name),
-                0.0,
-                3.0,
-                step=0.5,
+                cooperation.WEIGHT.low,
+                cooperation.WEIGHT.high,
+                step=cooperation.WEIGHT.step,
                 key=f"index.w.{name}",
                 on_change=_on_weight,
                 args=(defaults,),
@@ -839,55 +901,113 @@ def download_sites(frame: Frame, model: risk.ModelParams, scores: pd.DataFrame) 
 
 
 def briefing_buttons(frame: Frame, model: risk.ModelParams, since: dt.date) -> None:
-    """Make the one-page briefing of what is on screen, as HTML or PDF (made when clicked)."""
+    """Make the one-page briefing of what is on screen, as HTML or PDF (made when clicked).
+
+    Any viewer can ask for these in a loop, so each session may ask for a few a minute and the
+    PDFs are printed one at a time (georisk.briefing). The files are made in a thread of
+    Streamlit's, after a click, which can only refuse by raising: the browser then shows
+    "Failed to generate file for download" under the button for five seconds, and this page
+    says why on its next run (and disables the buttons while the session is over its rate)."""
     link = share_link(frame.filters, frame.choices)
+    session = _session_id()  # read now: the click's thread has no session of its own
+
+    def refusing(make: Callable[[], bytes]) -> Callable[[], bytes]:
+        def made() -> bytes:
+            try:
+                return make()
+            except limits.Refused as err:
+                briefing.refused(session, err)
+                raise
+
+        return made
 
     def document() -> briefing.Briefing:
-        return briefing.build(summary(frame, model, since), link)
-
-    def pdf_bytes() -> bytes:
-        with tempfile.TemporaryDirectory() as tmp:
-            path, _ = briefing.pdf(document().html, Path(tmp) / "briefing.pdf")
-            return path.read_bytes()
+        briefing.allow(session)
+        made = _Base.of(frame.dataset.data_dir).summary(frame, model, since, session)
+        return briefing.build(made, link)
 
     name = f"briefing_{frame.filters.asof.isoformat()}"
     chromium = briefing.find_chromium()
+    wait = briefing.next_allowed(session)
+    limited = (
+        f"Briefing limit reached (at most {briefing.BRIEFINGS_PER_MINUTE} a minute per viewer): the next "
+        f"one in {limits.retry_text(wait)}."
+        if wait
+        else None
+    )
     columns = st.columns(2)
     columns[0].download_button(
         "Briefing (PDF, one page)",
-        data=pdf_bytes,
+        data=refusing(lambda: briefing.printed(document().html)),
         file_name=f"{name}.pdf",
         mime="application/pdf",
         key="briefing.pdf",
         icon=":material/picture_as_pdf:",
         on_click="ignore",
-        disabled=chromium is None,
-        help=None if chromium else "Needs Chromium or Chrome on the server.",
+        disabled=chromium is None or wait > 0,
+        help=limited or (None if chromium else "Needs Chromium or Chrome on the server."),
     )
     columns[1].download_button(
         "Briefing (HTML, works offline)",
-        data=lambda: document().html.encode("utf-8"),
+        data=refusing(lambda: document().html.encode("utf-8")),
         file_name=f"{name}.html",
         mime="text/html",
         key="briefing.html",
         icon=":material/description:",
         on_click="ignore",
+        disabled=wait > 0,
+        help=limited,
     )
+    notice = limited or briefing.last_refusal(session)
+    if notice:
+        st.caption(f":orange[{escape_markdown(notice)}]")
 
 
 # ---------------------------------------------------------------------------------------------
 # Importing a feed from the Data page
 
 IMPORT = "import.checked"
-READ_ONLY_ENV = "GEORISK_READ_ONLY"
+READ_ONLY_ENV = "GEORISK_READ_ONLY"  # georisk.access.READ_ONLY_ENV; kept here for its readers
 EXAMPLE_MAPPINGS = Path(__file__).resolve().parent.parent / "examples" / "mappings"
 
 
+def session_access():
+    """This session's role, viewer or analyst, with its reason (georisk.access.decide has the
+    rules); recorded for the upload gate. GEORISK_READ_ONLY and GEORISK_ANALYSTS may be top-level
+    secrets on Community Cloud: Streamlit copies those into the environment when the secrets are
+    first read, which sign_in_configured does before the environment is read here."""
+    from streamlit import config
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    from georisk import access
+
+    sign_in = sign_in_configured()
+    signed_in = sign_in and st.user.get("is_logged_in", False)
+    decision = access.decide(
+        address=config.get_option("server.address"),
+        sign_in=sign_in,
+        email=st.user.get("email") if signed_in else None,
+        analysts=access.analysts_from(os.environ.get(access.ANALYSTS_ENV)),
+        env=os.environ,
+        proxied=access.forwarded(st.context.headers.keys()),
+    )
+    ctx = get_script_run_ctx()
+    access.remember(ctx.session_id if ctx else None, decision)
+    return decision
+
+
 def imports_allowed() -> bool:
-    """A hosted instance for viewers sets GEORISK_READ_ONLY=1: nobody can then change its data.
-    (On Community Cloud it is a top-level secret: Streamlit copies those into the environment
-    when the secrets are first read, which the frame's sign-in check does on every page.)"""
-    return os.environ.get(READ_ONLY_ENV, "").strip().lower() not in ("1", "true", "yes")
+    """Whether this session may change the data (an analyst's): asked again by every action at
+    the moment it acts, so that a forged widget message from a viewer changes nothing."""
+    return session_access().analyst
+
+
+def _refuse_viewer() -> bool:
+    """True (and says so) when this session may not change the data."""
+    if imports_allowed():
+        return False
+    st.error("Only an analyst can change the data of this instance.", icon=":material/block:")
+    return True
 
 
 FEED_KINDS = {
@@ -901,12 +1021,17 @@ FEED_KINDS = {
 def import_panel(dataset: Dataset) -> None:
     """Check an incident feed, see its report, then (and only then) use it; any kept version can
     be put back in use."""
-    from georisk import feeds
+    from georisk import access, feeds
     from georisk.feeds.reading import FeedError
-    from georisk.feeds.store import FolderStore, ImportRefused, refusals
+    from georisk.feeds.store import FolderStore, ImportRefused, StoreError, refusals
 
-    if not imports_allowed():
-        st.info(f"This instance is read-only ({READ_ONLY_ENV} is set): feeds are imported by its operator.")
+    role = session_access()
+    if not role.analyst:
+        st.info(
+            f"{escape_markdown(role.reason)} Viewers see the data; analysts import feeds and restore "
+            f"versions. {access.HOW_TO_ENABLE}",  # our own text, with its command as code
+            icon=":material/lock:",
+        )
         return
     store = FolderStore(dataset.data_dir)
     kind = st.radio(
@@ -927,13 +1052,13 @@ def import_panel(dataset: Dataset) -> None:
             context = feeds.context_for(dataset.data_dir)
             incidents, report = feeds.run(kind, upload.getvalue(), upload.name, context, mapping_text)
             st.session_state[IMPORT] = (incidents, report)
-        except (FeedError, UnicodeDecodeError, LookupError) as err:
+        except FeedError as err:
             st.session_state[IMPORT] = None
             st.error(f"{escape_markdown(upload.name)} cannot be imported: {escape_markdown(err)}")
     checked = st.session_state.get(IMPORT)
     if checked:
         incidents, report = checked
-        import_report(report, report.issues_frame())
+        import_report(report, feeds.safe_rows(report.issues_frame()), "checked")
         reasons = refusals(report)
         force = False
         if reasons:
@@ -948,17 +1073,20 @@ def import_panel(dataset: Dataset) -> None:
             f"Using this feed replaces the incidents every page shows ({len(incidents):,} rows) for "
             "everyone using this instance. The current ones are kept as a version and can be put back."
         )
-        if st.button(
+        use = st.button(
             "Use this feed",
             key="import.use",
             type="primary",
             icon=":material/check:",
             disabled=bool(reasons) and not force,
-        ):
+        )
+        if use and not _refuse_viewer():
             try:
                 store.commit(incidents, report, force=force)
             except ImportRefused as refused:
                 st.error(escape_markdown(str(refused)))
+            except StoreError as err:  # busy, or a write failed: nothing changed
+                st.error(escape_markdown(str(err)))
             else:
                 st.session_state[IMPORT] = None
                 st.rerun()
@@ -967,6 +1095,8 @@ def import_panel(dataset: Dataset) -> None:
 
 def versions_panel(store) -> None:
     """The kept versions of the imports: their reports, and putting any back in use."""
+    from georisk.feeds.store import StoreError
+
     versions = store.versions()
     st.subheader("Kept versions", anchor=False)
     if not versions:
@@ -987,26 +1117,32 @@ def versions_panel(store) -> None:
     chosen = st.selectbox("Version", list(labels), format_func=labels.__getitem__, key="import.version")
     columns = st.columns(2)
     in_use = next((v for v in versions if v.in_use), None)
-    if columns[0].button(
+    restore = columns[0].button(
         "Put this version in use",
         key="import.restore",
         disabled=in_use is not None and in_use.id == chosen,
         icon=":material/restore:",
-    ):
-        store.restore(chosen)
-        st.rerun()
-    if columns[1].button(
+    )
+    curated = columns[1].button(
         "Go back to the curated incidents.csv", key="import.curated", disabled=in_use is None
-    ):
-        store.use_curated()
-        st.rerun()
+    )
+    for wanted, change in ((restore, lambda: store.restore(chosen)), (curated, store.use_curated)):
+        if wanted and not _refuse_viewer():
+            try:
+                change()
+            except (StoreError, KeyError) as err:  # busy, gone, or a write failed: nothing changed
+                st.error(escape_markdown(str(err)))
+            else:
+                st.rerun()
     with st.expander("The report of this version"):
         report, rows = store.report(chosen)
-        import_report(report, rows)
+        import_report(report, rows, "version")
 
 
-def import_report(report, rows: pd.DataFrame) -> None:
+def import_report(report, rows: pd.DataFrame, key: str) -> None:
     """An import's report: its counts, how its rows were placed and named, every listed row."""
+    from georisk.feeds.store import rows_csv
+
     st.markdown(
         f"**{escape_markdown(report.file)}** ({escape_markdown(report.kind)}, read as "
         f"{escape_markdown(report.encoding)}): `{report.summary()}`"
@@ -1026,3 +1162,11 @@ def import_report(report, rows: pd.DataFrame) -> None:
     if not rows.empty:
         st.markdown("Rows not imported as they came, each with its row in the file, its feed id and reason:")
         st.dataframe(rows, hide_index=True)
+        st.download_button(
+            "Download the listed rows (CSV)",
+            rows_csv(rows),
+            "import_rows.csv",
+            "text/csv",
+            key=f"import.rows.{key}",
+            icon=":material/download:",
+        )

@@ -8,7 +8,12 @@ from georisk.text import escape_markdown
 frame = ui.page_frame("Data")
 dataset = frame.dataset
 st.title("Data")
-st.caption(f"Folder: {escape_markdown(dataset.data_dir)}")
+# Viewers see which scenario this is; the server's folder is for the analysts who manage it.
+scenario_name = str(dataset.scenario.get("title") or dataset.data_dir.name)
+if ui.imports_allowed():
+    st.caption(f"Scenario: {escape_markdown(scenario_name)} · folder {escape_markdown(dataset.data_dir)}")
+else:
+    st.caption(f"Scenario: {escape_markdown(scenario_name)}")
 
 st.header("Files")
 st.dataframe(

@@ -25,6 +25,8 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 # Widget keys of the shared filters (georisk.ui) and the URL parameter each one writes.
 FILTER_WIDGETS = {"filter.sector": "sector", "filter.region": "region", "filter.actor": "actor"}
 ASOF_WIDGET = "filter.asof"
+# The widgets a viewer can read back from a run, by their element type.
+KNOWN_WIDGETS = ("multiselect", "date_input", "slider", "download_button")
 
 
 @dataclass
@@ -45,6 +47,8 @@ class Viewer:
     pages: dict[str, str] = field(default_factory=dict)  # page name -> script hash
     widgets: dict[str, object] = field(default_factory=dict)  # key -> the widget's proto
     runs: list[Run] = field(default_factory=list)
+    # Answers to file requests (request id -> the file's URL, or the error the server sent).
+    files: dict[str, tuple[str, str]] = field(default_factory=dict)
     session_id: str = ""
     query: str = ""  # the page's URL query, as the app last wrote it; sent back on every rerun
     tls: ssl.SSLContext | None = None  # for https URLs (the nginx test's self-signed certificate)
@@ -102,6 +106,47 @@ class Viewer:
         message.rerun_script.query_string = self.query
         return await self._run(message)
 
+    async def set_sliders(self, values: dict[str, float]) -> Run:
+        """Move sliders (e.g. the model's "model.radius"), as dragging them does."""
+        message = BackMsg()
+        message.rerun_script.query_string = self.query
+        for key, value in values.items():
+            widget = message.rerun_script.widget_states.widgets.add()
+            widget.id = self.widgets[key].id
+            widget.double_array_value.data.append(value)
+        return await self._run(message)
+
+    async def ask_file(self, key: str, file_id: str = "") -> str:
+        """Click a download button whose file is made on click (a callable `data`): ask the
+        server for the file of its latest run (or for `file_id`, as a client that kept an old
+        one may) and return the request's id at once, without waiting for the answer (a later
+        run or `file_answer` reads it)."""
+        request_id = f"{key}-{time.perf_counter_ns()}"
+        message = BackMsg()
+        message.backend_operation_request.request_id = request_id
+        message.backend_operation_request.session_id = self.session_id
+        message.backend_operation_request.deferred_file.file_id = (
+            file_id or self.widgets[key].deferred_file_id
+        )
+        await self._socket.send(message.SerializeToString())
+        return request_id
+
+    async def file_answer(self, request_id: str, timeout: float = 180) -> tuple[str, str]:
+        """(url, error) the server answered to a file request; waits for it."""
+        deadline = time.monotonic() + timeout
+        while request_id not in self.files:
+            forward = ForwardMsg()
+            forward.ParseFromString(
+                await asyncio.wait_for(self._socket.recv(), max(0.1, deadline - time.monotonic()))
+            )
+            self._note_file(forward)
+        return self.files[request_id]
+
+    def _note_file(self, forward: ForwardMsg) -> None:
+        if forward.WhichOneof("type") == "backend_operation_response":
+            answer = forward.backend_operation_response
+            self.files[answer.request_id] = (answer.deferred_file.url, answer.error_msg)
+
     async def clear_caches(self) -> None:
         """The message any viewer may send: clear every st.cache_data and st.cache_resource."""
         message = BackMsg()
@@ -116,6 +161,7 @@ class Viewer:
             forward = ForwardMsg()
             forward.ParseFromString(await self._socket.recv())
             kind = forward.WhichOneof("type")
+            self._note_file(forward)
             if kind == "new_session" and forward.new_session.HasField("initialize"):
                 self.session_id = forward.new_session.initialize.session_id
             elif kind == "navigation":
@@ -127,7 +173,7 @@ class Viewer:
                 name = element.WhichOneof("type")
                 if name == "exception":
                     exceptions.append(f"{element.exception.type}: {element.exception.message}")
-                elif name in ("multiselect", "date_input"):
+                elif name in KNOWN_WIDGETS:
                     proto = getattr(element, name)
                     self.widgets[proto.id.rsplit("-", 1)[-1]] = proto
             elif kind == "script_finished":

@@ -89,3 +89,70 @@ def test_without_sign_in_configured_the_dashboard_opens(app_env):
     at = open_page()
     assert "Sign in" not in [b.label for b in at.button]
     assert at.sidebar.multiselect
+
+
+def _edges(setting) -> list[str]:
+    return [f"{setting.low:g}", f"{setting.high:g}"]
+
+
+@pytest.mark.parametrize("edge", [0, 1])
+@pytest.mark.parametrize("page", [None, *PAGES])
+def test_every_setting_a_link_may_carry_can_be_shown(app_env, page, edge):
+    """The link parser and the widgets share one range per setting: a link at either end of every
+    range opens every page (a slider narrower than the parser raised on every page)."""
+    from georisk import cooperation, risk
+    from georisk.dataset import load_dataset
+
+    app_env(DATA)
+    params = {
+        name: _edges(risk.SETTINGS[attribute])[edge]
+        for name, attribute in risk.URL_PARAMS.items()
+        if attribute in risk.SETTINGS
+    }
+    params["w_exposure"] = "1"  # the two weights may not both be zero
+    low, high = risk.CUT_RANGE
+    params["cuts"] = (
+        f"{low},{low + 1},{low + 2},{high}" if edge else f"{high - 3},{high - 2},{high - 1},{high}"
+    )
+    indicators = sorted(load_dataset(DATA).indicators["indicator"].unique())
+    params["iw"] = ",".join(f"{name}:{_edges(cooperation.WEIGHT)[edge]}" for name in indicators)
+    if edge == 0:
+        params["iw"] = f"{indicators[0]}:1," + params["iw"].split(",", 1)[1]  # not every weight zero
+    at = open_page(page, **params)
+    assert not at.exception, at.exception
+    assert not [w.value for w in at.warning if "could not be used" in w.value], "every edge is usable"
+
+
+def test_data_at_the_edges_of_its_plausible_windows_opens_every_page(app_env, data_copy: Path):
+    """The earliest and latest dates each table may hold: every date control, quarter step and
+    yearly axis copes with them (a year-1 date once made the quarter control raise)."""
+    from georisk import schema
+    from tests.conftest import read_rows, write_rows
+
+    def edge(table: str, column: str, end: bool) -> str:
+        window = schema.date_window(table, column)
+        return (window.end if end else window.start).isoformat()
+
+    for table, column in [("events", "date"), ("incidents", "date")]:
+        rows = read_rows(data_copy / f"{table}.csv")
+        rows[0][column], rows[1][column] = edge(table, column, False), edge(table, column, True)
+        write_rows(data_copy / f"{table}.csv", rows)
+    rows = read_rows(data_copy / "indicators.csv")
+    rows[0]["year"], rows[1]["year"] = (
+        edge("indicators", "year", False)[:4],
+        edge("indicators", "year", True)[:4],
+    )
+    write_rows(data_copy / "indicators.csv", rows)
+    from georisk.dataset import load_dataset
+
+    loaded = load_dataset(data_copy)
+    assert not [p for p in loaded.problems if p.severity == "error"], "the edges are inside the windows"
+    assert loaded.events["date"].min().date().isoformat() == edge("events", "date", False)
+    assert loaded.incidents["date"].max().date().isoformat() == edge("incidents", "date", True)
+    app_env(data_copy)
+    for page in [None, *PAGES]:
+        at = open_page(page)
+        assert not at.exception, (page, at.exception)
+    at = open_page("pages/2_Map.py")
+    at.button(key="map.back").click().run()
+    assert not at.exception

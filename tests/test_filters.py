@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from functools import cache
 
 import pytest
@@ -137,7 +138,7 @@ def test_bad_parameters_give_notices_and_defaults():
         sectors=("energy",), start=defaults.start, end=defaults.end, asof=defaults.asof
     )
     text = " ".join(parsed.notices)
-    assert "sector='sports'" in text
+    assert "2 values of sector that are not a known sector" in text and "'sports'" in text
     assert "…" in text and len(text) < 1000, "a huge value is cut short in the notice"
     assert "from='yesterday'" in text
     assert "repeated to" in text
@@ -152,6 +153,16 @@ def test_bad_parameters_give_notices_and_defaults():
     past_asof = flt.from_params({"to": "2017-06-01", "asof": "2016-12-15"}, c)
     assert past_asof.filters.end == dt.date(2016, 12, 15)
     assert "ends at the as-of date" in past_asof.notices[0]
+
+
+def test_many_unknown_values_share_one_capped_notice():
+    regions = [f"Region {n}" for n in range(1000)]
+    parsed = flt.from_params({"region": [*regions, *regions, "Sindh"]}, choices())
+    assert parsed.filters.regions == ("Sindh",)
+    assert parsed.notices == [
+        "Ignored 1,000 values of region that are not a known region; the first 5: "
+        "'Region 0', 'Region 1', 'Region 2', 'Region 3', 'Region 4'."
+    ]
 
 
 def test_presets_end_at_the_asof_date():
@@ -177,3 +188,22 @@ def test_clamp_keeps_dates_in_order_and_inside_the_data():
 @given(valid_filters())
 def test_clamp_leaves_a_consistent_filter_alone(filters):
     assert flt.clamp(filters, choices()) == filters
+
+
+@pytest.mark.parametrize(
+    "first,last",
+    [
+        (dt.date(1, 1, 1), dt.date(1, 2, 1)),
+        (dt.date(9999, 11, 1), dt.date(9999, 12, 31)),
+        (dt.date(2016, 12, 31), dt.date(2016, 12, 31)),
+    ],
+)
+def test_date_controls_survive_the_edges_of_the_calendar(first, last):
+    c = replace(choices(), first_date=first, last_date=last)
+    labels = flt.quarters(c)
+    assert labels[0] == flt.quarter_of(first) and labels[-1] == flt.quarter_of(last)
+    assert [flt.quarter_end(label, c) for label in labels][-1] == last
+    for preset in flt.PRESETS:
+        start, end = flt.preset_period(preset, last, c)
+        assert first <= start <= end == last
+    assert flt.clamp(flt.Filters(), c) == flt.Filters(start=first, end=last, asof=last)

@@ -8,8 +8,8 @@ from functools import cache
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from georisk import cooperation, links, notices, risk
 from georisk import filters as flt
-from georisk import links, risk
 from georisk.dataset import load_dataset
 from tests.conftest import DATA
 from tests.test_filters import valid_filters
@@ -22,7 +22,7 @@ def dataset():
 
 def parse(params):
     d = dataset()
-    return links.parse(params, flt.choices_for(d), set(d.sites["site_id"]))
+    return links.parse(params, flt.choices_for(d), set(d.sites["site_id"]), set(d.indicators["indicator"]))
 
 
 models = st.builds(
@@ -64,3 +64,59 @@ def test_page_parameters_are_checked():
     assert link.page_params == {"layers": ["sites"]}
     assert parse({"layers": [""]}).page_params == {"layers": [""]}, "an empty choice is a choice"
     assert parse({"since": ["2016-01-01"], "asof": ["2016-12-15"]}).page_params == {"since": ["2016-01-01"]}
+
+
+def test_notices_are_grouped_and_capped():
+    params = {f"p{n}": ["1"] for n in range(500)}
+    params |= {"layers": [",".join(f"layer{n}" for n in range(300))], "sector": ["sports"] * 50}
+    params |= {"radius": ["900"], "halflife": ["1"], "w_threat": ["7"], "cuts": ["1,2,3,99"]}
+    link = parse(params)
+    text = "\n".join(link.notices)
+    assert "Ignored 500 unknown link parameters; the first 5: 'p0', 'p1', 'p2', 'p3', 'p4'." in text
+    assert "Ignored 300 values of layers" in text
+    assert "Ignored sector='sports': not a known sector." in text, "a repeated value is one value"
+    assert len(link.notices) <= notices.MAX_NOTICES and len(text) < 3_000
+
+
+# Link parameters as a hostile sender might write them: known names with any text, unknown names,
+# repeats, huge values.
+NAMES = st.sampled_from([*links.KNOWN_PARAMS, "zoom", "", "x" * 300])
+VALUES = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(
+        [
+            "1",
+            "7",
+            "500",
+            "3650",
+            "5",
+            "200",
+            "1095",
+            "1e309",
+            "-0",
+            "nan",
+            "2,3,4,25",
+            "0001-01-01",
+            "9999-12-31",
+        ]
+    ),
+    st.just("y" * 20_000),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(NAMES, st.lists(VALUES, min_size=1, max_size=4), max_size=12))
+def test_any_link_parses_to_something_the_widgets_can_show(params):
+    link = parse(params)
+    assert link.model.validate() == []
+    for attribute, setting in risk.SETTINGS.items():
+        assert setting.low <= getattr(link.model, attribute) <= setting.high
+    c = flt.choices_for(dataset())
+    f = link.filters
+    assert c.first_date <= f.start <= f.end <= f.asof <= c.last_date
+    assert len(link.notices) <= notices.MAX_NOTICES
+    assert all(len(n) < 1_000 for n in link.notices), "a huge value is never echoed in full"
+    if "iw" in link.page_params:
+        known = set(dataset().indicators["indicator"])
+        weights, _ = cooperation.parse_weights(link.page_params["iw"][0], known)
+        assert all(cooperation.WEIGHT.low <= w <= cooperation.WEIGHT.high for w in weights.values())

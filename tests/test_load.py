@@ -63,3 +63,28 @@ def test_a_viewer_who_clears_the_caches_keeps_a_working_view(app):
     tally, exceptions = drive(scenario())
     assert not exceptions
     assert not tally.problems, tally.problems
+
+
+def test_a_hostile_viewer_is_held_to_its_limits_and_the_others_see_no_error(app):
+    """The short form of `benchmarks/load.py --hostile`: one viewer moving the model's sliders,
+    asking for PDFs and clearing the caches as fast as the server answers, beside two ordinary
+    viewers. No timings asserted: the page must disable the PDF button once the viewer is over
+    its rate, the server must refuse what it asks beyond it, and nobody sees an exception."""
+    from benchmarks.load import hostile
+    from georisk import briefing
+
+    seconds = 20
+
+    async def scenario():
+        return await asyncio.gather(
+            crowd([Viewer(app), Viewer(app)], seconds, pause=2.0), hostile(Viewer(app), seconds)
+        )
+
+    tally, done = drive(scenario())
+    assert not tally.problems, tally.problems[:10]
+    assert not done.runs.problems, done.runs.problems[:10]
+    assert done.cache_clears > 0
+    assert done.pdf_button_disabled > 0, "the page showed the PDF limit"
+    allowed = briefing.BRIEFINGS_BURST + briefing.BRIEFINGS_PER_MINUTE * (seconds + 10) / 60
+    assert done.pdfs_made <= allowed < done.pdfs_asked
+    assert done.pdfs_refused, "asking with an old file id beyond the limit is refused"

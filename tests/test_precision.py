@@ -50,11 +50,9 @@ def test_a_stack_at_a_provinces_point_adds_no_exposure_and_is_counted_apart():
 def test_district_points_count_once_the_radius_reaches_the_district_size():
     rows = [incident(30, 5, precision="district")]
     ctx = risk.context_for(*_context_args(rows), district_km=88)
-    at_50 = risk.score_unit(
-        site(), 1, 1, 0, 0, ctx.projection.to_metric(Point(offset(0))), ctx, ASOF, risk.DEFAULTS
-    )
-    wide = risk.ModelParams(radius_km=100)
-    at_100 = risk.score_unit(site(), 1, 1, 0, 0, ctx.projection.to_metric(Point(offset(0))), ctx, ASOF, wide)
+    here = ctx.whole(Point(offset(0)))
+    at_50 = risk.score_unit(site(), 1, 1, here, ctx, ASOF, risk.DEFAULTS)
+    at_100 = risk.score_unit(site(), 1, 1, here, ctx, ASOF, risk.ModelParams(radius_km=100))
     assert (at_50.incidents_near, at_50.incidents_left_out) == (0, 1)
     assert (at_100.incidents_near, at_100.incidents_left_out) == (1, 0) and at_100.exposure > 0
 

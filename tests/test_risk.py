@@ -100,7 +100,7 @@ def site(geometry=None, criticality: int = 4, sector: str = "energy") -> dict:
 
 def score_point(ctx: risk.Context, params: risk.ModelParams = risk.DEFAULTS, **site_args) -> risk.UnitScore:
     s = site(**site_args)
-    return risk.score_unit(s, 1, 1, 0, 0, ctx.projection.to_metric(s["geometry"]), ctx, ASOF, params)
+    return risk.score_unit(s, 1, 1, ctx.whole(s["geometry"]), ctx, ASOF, params)
 
 
 # --- hand-computed components ---------------------------------------------------------------
@@ -295,7 +295,7 @@ def test_model_params_url_round_trip_and_bad_values():
     )
     assert params == risk.DEFAULTS and len(notices) == 4
     both_zero, notices = risk.params_from_query({"w_threat": ["0"], "w_exposure": ["0"]})
-    assert both_zero == risk.DEFAULTS and "not both zero" in notices[0]
+    assert both_zero == risk.DEFAULTS and "must not both be zero" in notices[0]
 
 
 # --- the reason and the shared spatial searches --------------------------------------------------
@@ -333,6 +333,27 @@ def test_spatial_searches_are_kept_and_equal_a_fresh_search():
     )
     ctx.near(line, 60_000)
     assert len(ctx.searches) == 2, "another radius is another search"
+
+
+def test_a_sites_units_are_made_once_per_geometry(monkeypatch):
+    """Projecting, cutting and intersecting a line happen once per geometry, not on every scoring."""
+    ctx = context([incident(1, 5)])
+    pipeline = LineString([offset(-160), offset(0)])
+    sites = pd.DataFrame([site(geometry=pipeline), site(geometry=Point(offset(10)))]).assign(
+        site_id=["line", "point"]
+    )
+    cuts = []
+    real = risk.segments_of
+    monkeypatch.setattr(risk, "segments_of", lambda g, m: cuts.append(m) or real(g, m))
+    first, first_units = risk.score_sites(sites, ctx, ASOF)
+    again, again_units = risk.score_sites(sites, ctx, "2016-06-01", replace(risk.DEFAULTS, radius_km=25))
+    assert cuts == [50_000, 50_000], "each geometry cut once, whatever the date or the radius"
+    assert list(first_units["km_to"])[:4] == pytest.approx([40, 80, 120, 160], abs=1)
+    risk.score_sites(sites, ctx, ASOF, replace(risk.DEFAULTS, segment_km=100))
+    assert cuts[2:] == [100_000, 100_000], "another segment length is another cut"
+    moved = sites.assign(geometry=[LineString([offset(-160), offset(0)]), Point(offset(10))])
+    risk.score_sites(moved, ctx, ASOF)
+    assert len(cuts) == 6, "an equal but new geometry object is not mistaken for a cached one"
 
 
 def test_the_search_cache_drops_the_least_recently_used_past_its_budget():

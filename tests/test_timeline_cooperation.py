@@ -107,7 +107,10 @@ def test_weights_url_form():
     known = {"a", "b"}
     assert cooperation.parse_weights("a:2,b:0", known) == ({"a": 2.0, "b": 0.0}, [])
     weights, notices = cooperation.parse_weights("a:99,zz:1,b:x", known)
-    assert weights == {} and len(notices) == 3
+    assert weights == {} and notices == [
+        "Ignored 3 index weights that are not indicator:weight with a weight 0-3; "
+        "the first 3: 'a:99', 'zz:1', 'b:x'."
+    ]
     assert cooperation.weights_to_text({"a": 2.0, "b": 1.0}, {"a": 1.0, "b": 1.0}) == "a:2"
 
 
@@ -171,3 +174,16 @@ def test_a_chosen_event_shows_its_details_and_links_to_its_sites_on_the_map(app_
     assert all(
         link.page == "Map" and f"site={s}" in link.query_string for link, s in zip(links, sites, strict=True)
     )
+
+
+def test_a_century_of_years_stays_readable():
+    """Indicator years at the edges of their plausible window: labels at a round step, and the
+    missing years as small ticks instead of overlapping words."""
+    assert cooperation.year_step(range(2010, 2019)) == 1
+    assert cooperation.year_step(range(1900, 2032)) == 10
+    years = pd.Index(range(1900, 2032), name="year")
+    table = pd.DataFrame({"a": [1.0] + [float("nan")] * 130 + [2.0]}, index=years)
+    fig = cooperation.small_multiples(table, {"a": "A"}, {"a": "x"})
+    assert fig.layout.xaxis.dtick == 10
+    (marks,) = [t for t in fig.data if t.type == "scatter"]
+    assert marks.mode == "markers" and len(marks.x) == 130

@@ -9,6 +9,7 @@ actor families, the report); `store` keeps the versions.
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +17,21 @@ import pandas as pd
 from georisk.dataset import BUNDLED_DATA, load_dataset
 from georisk.feeds import acled, gtd, mapped, ucdp
 from georisk.feeds.core import Context, Report, finish
-from georisk.feeds.store import FolderStore, Version
+from georisk.feeds.reading import FeedError
+from georisk.feeds.store import FolderStore, StoreError, Version, rows_csv, safe_rows
+
+__all__ = [
+    "FeedError",
+    "FolderStore",
+    "StoreError",
+    "Version",
+    "context_for",
+    "import_file",
+    "rows_csv",
+    "safe_rows",
+    "run",
+]
+log = logging.getLogger(__name__)
 
 KINDS = {"acled": acled.read, "gtd": gtd.read, "ucdp": ucdp.read, "csv": mapped.read}
 
@@ -33,8 +48,8 @@ def context_for(data_dir: Path) -> Context:
         if target is not None and not target.actor_aliases.empty
         else bundled.actor_aliases
     )
-    country = (target or bundled).country
-    return Context(boundaries, aliases, country)
+    scenario = target or bundled
+    return Context(boundaries, aliases, scenario.country, scenario.date_windows)
 
 
 def run(
@@ -46,10 +61,23 @@ def run(
     encoding: str = "auto",
 ) -> tuple[pd.DataFrame, Report]:
     """Import a feed given as bytes: (incidents to store, report). Raises FeedError for a file
-    that cannot be read at all (wrong kind, missing columns, bad mapping)."""
-    rows, report = KINDS[kind](data, name, context, mapping_text=mapping_text, encoding=encoding)
-    report.sha256 = hashlib.sha256(data).hexdigest()
-    return finish(rows, context, report), report
+    that cannot be read at all (wrong kind, missing columns, bad mapping, past a limit), and
+    nothing else: an unexpected error inside an importer is logged and becomes a FeedError with
+    a generic reason, so that no page and no command shows a traceback for a file."""
+    if kind not in KINDS:
+        raise FeedError(f"unknown kind of feed {str(kind)[:40]!r}: the kinds are {', '.join(KINDS)}")
+    try:
+        rows, report = KINDS[kind](data, name, context, mapping_text=mapping_text, encoding=encoding)
+        report.sha256 = hashlib.sha256(data).hexdigest()
+        return finish(rows, context, report), report
+    except FeedError:
+        raise
+    except Exception as err:  # noqa: BLE001 - the last guard: any other failure is a bug to log
+        log.exception("the %s importer failed on %s", kind, name)
+        raise FeedError(
+            f"{name} could not be imported as {kind}: the importer met something it does not handle "
+            f"({type(err).__name__}); the error was logged for the maintainers"
+        ) from err
 
 
 def import_file(

@@ -22,27 +22,16 @@ _RANGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:-|–|—|to)\s*(\d+(?:\.\d+)?)\s
 _AT_LEAST = re.compile(r"^\s*(?:at least|over|more than)?\s*(\d+(?:\.\d+)?)\s*\+?\s*$", re.IGNORECASE)
 
 
-def decode(raw: bytes, encoding: str = "auto") -> tuple[str, str]:
-    """The text of a file and the encoding used: UTF-8 (with or without BOM), else Windows-1252,
-    else Latin-1 (which decodes any byte), unless one is declared."""
-    if encoding != "auto":
-        return raw.decode(encoding), encoding
-    for candidate in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(candidate), candidate
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("latin-1"), "latin-1"
-
-
 def clean_text(series: pd.Series) -> pd.Series:
     return series.astype("string").str.strip().replace("", pd.NA)
 
 
 def numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """(values, bad): values as floats; bad is True where a cell holds text that is not a number."""
+    """(values, bad): values as floats; bad is True where a cell holds text that is not a number,
+    or a number no float holds ("inf", "1e400")."""
     text = clean_text(series)
-    values = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
+    values = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce").astype(float)
+    values = values.where(np.isfinite(values))
     bad = text.notna() & values.isna()
     return values.astype(float), bad
 

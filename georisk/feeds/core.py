@@ -11,6 +11,8 @@ A row ends as one of:
   rejected   unusable (no date, a bad number, a duplicate id ...) or outside the feed's scope
              (not political violence, another country ...), listed with its row number, feed id,
              column and reason.
+An imported row whose text the loader would show differently (invisible characters made visible)
+is imported as the loader holds it, and listed as "cleaned".
 imported + unmapped + rejected = read, always; and every imported row passes the same schema the
 app loads with, so that what an import reports as imported is what the app then loads.
 """
@@ -18,6 +20,7 @@ app loads with, so that what an import reports as imported is what the app then 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -28,13 +31,17 @@ from georisk import places
 from georisk.feeds.cells import clean_text, counts, numbers
 from georisk.feeds.families import attribution_in_name, family_lookup
 from georisk.loading import validate_rows
+from georisk.problems import ERROR
 from georisk.risk import Projection
-from georisk.schema import ATTACK_TYPES, INCIDENTS, TARGET_TYPES, UNKNOWN_FAMILY
+from georisk.schema import ATTACK_TYPES, INCIDENTS, TARGET_TYPES, UNKNOWN_FAMILY, DateWindow, date_window
 from georisk.validation import COUNTRY_TOLERANCE_DEG
 
 # A point this close to the feed's own province (km) is taken to be in it: simplified boundaries
 # put border towns on the wrong side. Farther, the disagreement is a geocoding error in the feed.
 PROVINCE_TOLERANCE_KM = 25.0
+# A count above this is no death toll (the schema's own, lower, limit then gives its reason for
+# the rest); it is refused here because such a float cannot be made a whole number safely.
+COUNT_LIMIT = 1e9
 # The most unknown group names a report lists (most frequent first).
 UNKNOWN_NAMES_LISTED = 50
 
@@ -42,7 +49,7 @@ UNKNOWN_NAMES_LISTED = 50
 @dataclass
 class Issue:
     row: int  # the row of the feed's file (header = row 1)
-    status: str  # rejected | unmapped | relocated | province_kept | location_flagged | renamed
+    status: str  # rejected | unmapped | relocated | province_kept | location_flagged | renamed | cleaned
     column: str | None
     reason: str
     value: str | None = None
@@ -157,6 +164,15 @@ class Context:
     boundaries: pd.DataFrame
     aliases: pd.DataFrame
     country: str = "the country"
+    # The scenario's own plausible date windows (catalog.json scenario.date_windows), if any.
+    date_windows: Mapping[str, DateWindow] = field(default_factory=dict)
+
+    def date_window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """(first, last) plausible incident date: the curated loader's window for incidents
+        (georisk.schema.date_window), so that an import rejects exactly the dates the loader
+        would. Worked out at each import: the window moves with the year, a server runs for months."""
+        window = date_window("incidents", "date", self.date_windows)
+        return pd.Timestamp(window.start), pd.Timestamp(window.end)
 
 
 def finish(rows: pd.DataFrame, context: Context, report: Report) -> pd.DataFrame:
@@ -195,6 +211,16 @@ def finish(rows: pd.DataFrame, context: Context, report: Report) -> pd.DataFrame
         for column in columns[refused].unique():
             reject(refused & (columns == column), column or None, rows["_reject"], rows["_reject_value"])
     reject(rows["date"].isna(), "date", "no usable date", rows.get("_date_raw"))
+    # The plausible date window (data/README.md, "Plausible dates"). Dates come in at microsecond
+    # resolution (years 1 to 9999) and leave at the nanosecond resolution the app uses, which the
+    # window keeps them within.
+    first, last = context.date_window()
+    reject(
+        (rows["date"] < first) | (rows["date"] > last),
+        "date",
+        f"outside the plausible window {first.date().isoformat()} to {last.date().isoformat()}",
+        rows.get("_date_raw", rows["date"].astype("string")),
+    )
     reject(feed_ids.isna(), "incident_id", "no id")
     duplicate = feed_ids.duplicated(keep="first") & feed_ids.notna() & keep
     reject(duplicate, "incident_id", "duplicate id: an earlier row has the same value", feed_ids)
@@ -205,6 +231,8 @@ def finish(rows: pd.DataFrame, context: Context, report: Report) -> pd.DataFrame
     reject(bad_wounded, "wounded", "not a number", rows["wounded"])
     reject(killed < 0, "killed", "negative", rows["killed"])
     reject(wounded < 0, "wounded", "negative", rows["wounded"])
+    reject(killed > COUNT_LIMIT, "killed", f"larger than {COUNT_LIMIT:,.0f}: not a count", rows["killed"])
+    reject(wounded > COUNT_LIMIT, "wounded", f"larger than {COUNT_LIMIT:,.0f}: not a count", rows["wounded"])
     report.unknown_counts = int(
         (
             (clean_text(rows["killed"]).notna() & killed.isna())
@@ -212,7 +240,8 @@ def finish(rows: pd.DataFrame, context: Context, report: Report) -> pd.DataFrame
         )[keep].sum()
     )
 
-    rows = rows[keep]
+    rows = rows[keep].copy()
+    rows["date"] = rows["date"].astype("datetime64[ns]")
     killed, wounded = killed[keep], wounded[keep]
     feed_ids = feed_ids[keep]
     notes = _joined(
@@ -276,7 +305,7 @@ def finish(rows: pd.DataFrame, context: Context, report: Report) -> pd.DataFrame
         index=rows.index,
     )
     out = out[~placed["unmapped"]]
-    out = _schema_checked(out, report, feed_ids)
+    out = _schema_checked(out, report, feed_ids, context.date_windows)
     report.rejected = report.read - len(out) - report.unmapped
     report.imported = len(out)
     assert report.imported + report.unmapped + report.rejected == report.read
@@ -303,16 +332,29 @@ def _joined(*parts: pd.Series | None) -> pd.Series:
     return result.astype(object).where(result.notna(), None)
 
 
-def _schema_checked(out: pd.DataFrame, report: Report, feed_ids: pd.Series) -> pd.DataFrame:
+def _schema_checked(
+    out: pd.DataFrame, report: Report, feed_ids: pd.Series, windows: Mapping[str, DateWindow]
+) -> pd.DataFrame:
     """Reject what the app's loader would reject, here, with the feed's row number: so that
     imported = loaded."""
     text = out.copy()
     text["date"] = text["date"].dt.strftime("%Y-%m-%d")
     text = text.astype(object).where(text.notna(), None)
-    _, problems = validate_rows(text, INCIDENTS, report.file)
+    checked, problems = validate_rows(text, INCIDENTS, report.file, windows)
     bad: dict[int, tuple[str | None, str, str | None]] = {}
+    out = out.copy()
     for problem in problems:
-        if problem.row is not None and problem.row not in bad:
+        if problem.row is None:
+            continue
+        if problem.severity != ERROR:
+            # A warning keeps its row, with the cell as the loader would hold it (text with its
+            # invisible characters made visible ...): so that the loader finds nothing to say.
+            if problem.column in out.columns and problem.row in checked.index:
+                out.at[problem.row, problem.column] = checked.at[problem.row, problem.column]
+            report.add(
+                [problem.row], "cleaned", problem.column, problem.reason, None, [feed_ids.get(problem.row)]
+            )
+        elif problem.row not in bad:
             bad[problem.row] = (problem.column, problem.reason, problem.value)
     for row, (column, reason, value) in bad.items():
         report.add([row], "rejected", column, reason, [value], [feed_ids.get(row)])

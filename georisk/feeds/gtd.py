@@ -73,7 +73,10 @@ CITATION = (
 
 
 def _int(series: pd.Series) -> pd.Series:
-    return pd.to_numeric(series, errors="coerce")
+    """A codebook number (year, month, day) as a float; NaN unless it is a whole number of at most
+    six digits (a year 1e20, "inf" or 2016.5 is not a date part)."""
+    values = pd.to_numeric(series, errors="coerce").astype(float)
+    return values.where(np.isfinite(values) & (values == values.round()) & (values.abs() < 1e6))
 
 
 def _flag(series: pd.Series) -> pd.Series:

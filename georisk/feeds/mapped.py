@@ -12,12 +12,16 @@ holds each field, how dates are written, and how the feed's words map onto ours.
 
 Fields: id, date, latitude, longitude, geo_precision, location, district, province, group,
 attribution, attack_type, weapon_type, target_type, killed, wounded, summary, source, confidence,
-notes. A date is required. Without a geo_precision column or constant, points are of unknown
-precision and no distance is measured from them: say how exact the feed's points are.
+notes. A date is required. Every key and value is checked before use: a wrong type or shape, an
+unknown section or key, a date format Python cannot use, text past MAX_STRING characters or a table
+past MAX_ENTRIES entries is a FeedError that names the key. Without a geo_precision column or
+constant, points are of unknown precision and no distance is measured from them: say how exact the
+feed's points are.
 """
 
 from __future__ import annotations
 
+import codecs
 import tomllib
 
 import pandas as pd
@@ -49,30 +53,151 @@ FIELDS = (
 )
 TARGET = {"latitude": "lat", "longitude": "lon", "id": "incident_id"}
 SECTIONS = ("file", "columns", "formats", "constants", "values")
+FILE_KEYS = ("encoding", "id_prefix", "unknown_words", "licence", "citation")
+FORMAT_KEYS = ("date", "date_precision")
+DATE_PRECISIONS = ("day", "month", "year")
+# Fields whose feed words [values.FIELD] maps onto ours.
+WORD_FIELDS = ("province", "attack_type", "target_type")
+# A mapping is a small hand-written file: these bound what parsing and applying it may cost.
+MAX_MAPPING_CHARS = 1_000_000
+MAX_STRING = 1_000
+MAX_ENTRIES = 10_000
 
 
 def parse_mapping(text: str | None) -> dict:
+    """The mapping file, checked: every section, key and value of the right type and shape, or a
+    FeedError that names the key (a value of the wrong type would otherwise fail far away, or be
+    silently ignored)."""
     if not text:
         raise FeedError("a plain CSV needs a mapping file (--mapping): see examples/mappings/")
+    if not isinstance(text, str):
+        raise FeedError("the mapping file must be text (TOML)")
+    if len(text) > MAX_MAPPING_CHARS:
+        raise FeedError(
+            f"the mapping file is {len(text):,} characters long; a mapping is at most {MAX_MAPPING_CHARS:,}"
+        )
     try:
         mapping = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise FeedError(f"the mapping file is not valid TOML: {err}") from err
+    except RecursionError as err:
+        raise FeedError("the mapping file is not valid TOML: its values are nested too deeply") from err
     unknown = [s for s in mapping if s not in SECTIONS]
     if unknown:
         raise FeedError(
-            f"the mapping has unknown section(s) {', '.join(unknown)}; expected {', '.join(SECTIONS)}"
+            f"the mapping has unknown section(s) {_names(unknown)}; expected {', '.join(SECTIONS)}"
         )
+    for section in SECTIONS:
+        _table(mapping.get(section, {}), f"[{section}]")
+    _check_keys(mapping.get("file", {}), FILE_KEYS, "[file]", "keys")
     for section in ("columns", "constants", "values"):
-        bad = [f for f in mapping.get(section, {}) if f not in FIELDS]
-        if bad:
+        _check_keys(mapping.get(section, {}), FIELDS, f"[{section}]", "field(s)")
+    _check_keys(mapping.get("formats", {}), FORMAT_KEYS, "[formats]", "keys")
+
+    file_options = mapping.get("file", {})
+    for key in ("encoding", "id_prefix", "licence", "citation"):
+        if key in file_options:
+            _text(file_options[key], f"[file] {key}")
+    if "encoding" in file_options and file_options["encoding"] != "auto":
+        try:
+            codecs.lookup(file_options["encoding"])
+        except LookupError as err:
             raise FeedError(
-                f"the mapping's [{section}] names unknown field(s) {', '.join(bad)}; "
-                f"fields are {', '.join(FIELDS)}"
-            )
+                f"the mapping's [file] encoding {_short(file_options['encoding'])!r} is not one Python knows"
+            ) from err
+    if "unknown_words" in file_options:
+        _texts(file_options["unknown_words"], "[file] unknown_words")
+    for field, columns in mapping.get("columns", {}).items():
+        _texts(columns, f"[columns] {field}", one_allowed=True, what="a column name")
     if "date" not in mapping.get("columns", {}):
         raise FeedError("the mapping must name the date column ([columns] date = ...)")
+    formats = mapping.get("formats", {})
+    if "date" in formats:
+        for fmt in _texts(formats["date"], "[formats] date", one_allowed=True, what="a date format"):
+            _date_format(fmt)
+    if "date_precision" in formats and formats["date_precision"] not in DATE_PRECISIONS:
+        raise FeedError(
+            f"the mapping's [formats] date_precision must be one of {', '.join(DATE_PRECISIONS)}, "
+            f"not {_shown(formats['date_precision'])}"
+        )
+    for field, value in mapping.get("constants", {}).items():
+        _text(value, f"[constants] {field}")
+    for field, words in mapping.get("values", {}).items():
+        if field not in WORD_FIELDS:
+            raise FeedError(
+                f"the mapping's [values.{field}] is not used: words are mapped for {', '.join(WORD_FIELDS)}"
+            )
+        _table(words, f"[values.{field}]")
+        for word, ours in words.items():
+            _text(word, f"[values.{field}] key")
+            _text(ours, f"[values.{field}] {_short(word)}")
     return mapping
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _names(keys) -> str:
+    listed = ", ".join(_short(str(k)) for k in list(keys)[:10])
+    return listed + (f" and {len(keys) - 10:,} more" if len(keys) > 10 else "")
+
+
+def _shown(value) -> str:
+    """A value in a message: its type, and the value itself when it is short."""
+    kind = {
+        dict: "a table",
+        list: "a list",
+        str: "text",
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+    }
+    text = repr(value)
+    return f"{kind.get(type(value), type(value).__name__)} ({_short(text)})"
+
+
+def _table(value, key: str) -> None:
+    if not isinstance(value, dict):
+        raise FeedError(f"the mapping's {key} must be a table of keys and values, not {_shown(value)}")
+    if len(value) > MAX_ENTRIES:
+        raise FeedError(f"the mapping's {key} has {len(value):,} entries; the limit is {MAX_ENTRIES:,}")
+
+
+def _check_keys(table: dict, known: tuple[str, ...], key: str, what: str) -> None:
+    unknown = [k for k in table if k not in known]
+    if unknown:
+        raise FeedError(
+            f"the mapping's {key} names unknown {what} {_names(unknown)}; they are {', '.join(known)}"
+        )
+
+
+def _text(value, key: str) -> str:
+    if not isinstance(value, str):
+        raise FeedError(f"the mapping's {key} must be text (in quotes), not {_shown(value)}")
+    if len(value) > MAX_STRING:
+        raise FeedError(f"the mapping's {key} is {len(value):,} characters long; the limit is {MAX_STRING:,}")
+    return value
+
+
+def _texts(value, key: str, one_allowed: bool = False, what: str = "text") -> list[str]:
+    """A list of texts (or, where `one_allowed`, a single text), each checked."""
+    if one_allowed and isinstance(value, str):
+        return [_text(value, key)]
+    if not isinstance(value, list) or (one_allowed and not value):
+        shape = f"{what} or a list of them" if one_allowed else f"a list of {what}"
+        raise FeedError(f"the mapping's {key} must be {shape}, not {_shown(value)}")
+    if len(value) > MAX_ENTRIES:
+        raise FeedError(f"the mapping's {key} has {len(value):,} entries; the limit is {MAX_ENTRIES:,}")
+    return [_text(item, f"{key} (item {i})") for i, item in enumerate(value, start=1)]
+
+
+def _date_format(fmt: str) -> None:
+    """Refuse a date format that the parser cannot use (an unknown % directive ...)."""
+    try:
+        pd.to_datetime(pd.Series(["2016-01-02"]), format=fmt, errors="coerce", utc="%z" in fmt or "%Z" in fmt)
+    except (ValueError, TypeError) as err:
+        raise FeedError(f"the mapping's [formats] date {_short(fmt)!r} is not a date format: {err}") from err
 
 
 def _first_filled(frame: pd.DataFrame, columns: list[str]) -> pd.Series:

@@ -59,6 +59,25 @@ def test_operator_endpoints_stay_private(proxy):
     assert "active_sessions" in metrics(proxy.apps[0])  # still there for the operator
 
 
+def test_uploads_are_refused_by_nginx(proxy):
+    """Streamlit's upload endpoint takes a file for any live session; behind the recipe nobody is an
+    analyst, so nginx answers 403 itself (the app's own gate would say "analyst"), in every spelling
+    of the path."""
+    import http.client
+
+    body = b'--B\r\nContent-Disposition: form-data; name="file"; filename="f.csv"\r\n\r\nx\r\n--B--\r\n'
+    for path in ("/_stcore/upload_file/s/f", "//_stcore/upload_file/s/f", "/_stcore/%75pload_file/s/f"):
+        connection = http.client.HTTPSConnection("127.0.0.1", proxy.https, timeout=10, context=insecure())
+        connection.request(
+            "PUT", path, body=body, headers={"Host": HOST, "Content-Type": "multipart/form-data; boundary=B"}
+        )
+        response = connection.getresponse()
+        text = response.read().decode("utf-8", errors="replace")
+        connection.close()
+        assert response.status == 403, (path, response.status, text)
+        assert "analyst" not in text, (path, "reached the app: nginx let the upload through")
+
+
 def test_the_script_hash_in_the_policy_is_streamlits(proxy):
     """The policy allows one inline script by its hash; a Streamlit upgrade that changes it fails here."""
     index = (Path(streamlit.__file__).parent / "static" / "index.html").read_text(encoding="utf-8")
