@@ -20,7 +20,7 @@ if table.empty:
 
 st.caption(
     f"{table.shape[1]} indicators, {int(table.notna().sum().sum())} yearly values in view. "
-    "'n/a' marks a year for which no figure was found: missing, not zero."
+    "'n/a' (a small grey tick on a long axis) marks a year for which no figure was found: missing, not zero."
 )
 st.plotly_chart(
     cooperation.small_multiples(table, names, units),
