@@ -131,11 +131,12 @@ def test_the_same_view_gives_the_same_briefing_html():
 
 
 def fake_chromium(tmp_path: Path, body: str) -> str:
-    """A stand-in for Chromium: a shell script that records its niceness, then runs `body`."""
+    """A stand-in for Chromium: a shell script that records its niceness and its process group
+    and session (the fields after the command name in /proc/PID/stat), then runs `body`."""
     script = tmp_path / "chromium"
     script.write_text(
         f"#!/bin/sh\nnice > {tmp_path}/niceness\n"
-        f"cat /proc/self/autogroup > {tmp_path}/autogroup 2>/dev/null\n{body}\n"
+        f"sed 's/.*) //' /proc/$$/stat | cut -d' ' -f3,4 > {tmp_path}/groups\n{body}\n"
     )
     script.chmod(0o755)
     return str(script)
@@ -152,10 +153,11 @@ def test_chromium_prints_at_a_lower_priority(tmp_path: Path):
     assert out.read_bytes().startswith(b"%PDF")
     niceness = int((tmp_path / "niceness").read_text())
     assert niceness == min(19, os.nice(0) + briefing.CHROMIUM_NICENESS)
-    own = Path("/proc/self/autogroup")
-    if own.exists():  # Linux with autogroup scheduling: a group of its own would undo the nice
-        group = (tmp_path / "autogroup").read_text().split()[0]
-        assert group == own.read_text().split()[0]
+    # A process group of its own (so that a timeout stops every helper), but our session: Linux's
+    # autogroup scheduling gives each session its own CPU share, so a new session would undo the nice.
+    group, session = (int(n) for n in (tmp_path / "groups").read_text().split())
+    assert group != os.getpgid(0)
+    assert session == os.getsid(0)
 
 
 def test_a_print_over_its_timeout_is_stopped_with_its_helpers(tmp_path: Path):
