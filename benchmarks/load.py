@@ -37,9 +37,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
 from benchmarks.scale import rss_kb  # noqa: E402
-from georisk.dataset import BUNDLED_DATA  # noqa: E402
+from georisk.scenario.dataset import BUNDLED_DATA  # noqa: E402
 from tests.browser.conftest import start_server  # noqa: E402
 from tests.proxy import HOST, insecure, proxied, request  # noqa: E402
 from tests.sessions import Tally, Viewer, check, crowd, drive  # noqa: E402
@@ -107,7 +106,7 @@ async def hostile(viewer: Viewer, seconds: float, seed: int = 99) -> Hostility:
         half_life = rng.randrange(30, 1095, 15)
         run = await viewer.set_sliders({"model.radius": float(radius), "model.halflife": float(half_life)})
         # Right after a clear the session has no state: the slider's change is dropped and the
-        # page shows the view of its URL (tests/test_load.py); otherwise the URL has the new radius.
+        # page shows the view of its URL (tests/browser/test_load.py); otherwise the URL has the new radius.
         check(run, {} if cleared else {"radius": [f"{radius:g}"]}, "hostile", done.runs)
         # Ask for the PDF of each new view without waiting; when the page disables the button,
         # ask with the file id of an earlier run, as a client of its own could.

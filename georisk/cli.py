@@ -13,11 +13,20 @@ import argparse
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from georisk import briefing, catalog, links, overview, risk
-from georisk import filters as flt
-from georisk.dataset import BUNDLED_DATA, CATALOG, load_dataset
-from georisk.view import View
+import pandas as pd
+
+from georisk.analysis import overview
+from georisk.link import link_params, parse_link
+from georisk.outputs import briefing, printing
+from georisk.scenario import catalogue
+from georisk.scenario.catalogue import CATALOG
+from georisk.scenario.dataset import BUNDLED_DATA, load_dataset
+from georisk.view import View, choices_for
+
+if TYPE_CHECKING:  # the feeds load only for the commands that import
+    from georisk.feeds.core import Report
 
 # Command-line option -> URL parameter: the briefing takes the same names as a link.
 BRIEF_OPTIONS = {
@@ -46,7 +55,7 @@ def validate(data_dir: Path) -> int:
     dataset = load_dataset(data_dir)
     for problem in dataset.problems:
         print(f"{problem.severity}: {problem}")
-    for record in dataset.catalogue().itertuples():
+    for record in dataset.files_table().itertuples():
         print(f"{record.file}: {record.loaded} rows loaded, {record.rejected} rejected")
     count = len(dataset.problems)
     print(f"{count} problem(s) in {data_dir}" if count else f"{data_dir}: no problems")
@@ -67,17 +76,15 @@ def brief(args: argparse.Namespace) -> int:
         if value is not None:
             params[name] = value if isinstance(value, list) else [str(value)]
     dataset = load_dataset(args.data)
-    choices = flt.choices_for(dataset)
-    link = links.parse(params, choices, set(dataset.sites["site_id"]), set(dataset.indicators["indicator"]))
+    choices = choices_for(dataset)
+    link = parse_link(params, choices, set(dataset.sites["site_id"]), set(dataset.indicators["indicator"]))
     if link.notices:
         for notice in link.notices:
             print(f"error: {notice.removeprefix('Ignored ')}", file=sys.stderr)
         return 2
-    since = flt.parse_date(link.page_params["since"][0]) if "since" in link.page_params else None
-    summary = overview.summarise(
-        View.of(dataset, link.filters, choices), link.model, risk.context_of(dataset), since
-    )
-    query = "&".join(f"{k}={v}" for k, values in links.to_params(link, choices).items() for v in values)
+    since = link.since
+    summary = overview.summarise(View.of(dataset, link.filters, choices), link.model, since)
+    query = "&".join(f"{k}={v}" for k, values in link_params(link, choices).items() for v in values)
     document = briefing.build(
         summary, f"{args.link_base.rstrip('/')}/?{query}" if args.link_base else f"?{query}"
     )
@@ -86,8 +93,8 @@ def brief(args: argparse.Namespace) -> int:
         print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KB)")
         return 0
     try:
-        _, seconds = briefing.pdf(document.html, out)
-    except (briefing.PdfError, subprocess.TimeoutExpired) as err:
+        _, seconds = printing.pdf(document.html, out)
+    except (printing.PdfError, subprocess.TimeoutExpired) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KB) in {seconds:.1f} s")
@@ -135,7 +142,7 @@ def import_feed(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_report(report, listed) -> None:
+def print_report(report: Report, listed: pd.DataFrame) -> None:
     """The import report and its listed rows, as the Data page shows them."""
     print(f"{report.file} ({report.kind}, read as {report.encoding})")
     for line in report.lines():
@@ -260,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {args.data_dir / CATALOG} not found", file=sys.stderr)
             return 2
         try:
-            print(f"updated {catalog.update(args.data_dir)}")
+            print(f"updated {catalogue.update(args.data_dir)}")
         except ValueError as err:  # a catalogue that cannot be read: say why, no traceback
             print(f"error: {err}", file=sys.stderr)
             return 1

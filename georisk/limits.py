@@ -11,8 +11,8 @@ here bound that, each in one place:
 - `LruCache`: a bounded cache, e.g. of printed PDFs by the hash of their HTML;
 - `QuotaCache`: a shared LRU in which each session may hold only a few entries of its own.
 
-Plain Python (no streamlit): tested in tests/test_limits.py and used by georisk.ui and
-georisk.briefing.
+Plain Python (no streamlit): tested in tests/unit/test_limits.py and used by georisk.app and
+georisk.outputs.printing.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class RateLimit:
         burst: int,
         clock: Callable[[], float] = time.monotonic,
         keys_kept: int = 10_000,
-    ):
+    ) -> None:
         self.rate = per_minute / 60.0  # tokens per second
         self.burst = burst
         self.clock = clock
@@ -83,7 +83,7 @@ class Slots:
     """At most `count` holders at once in the process. A caller who cannot get a slot within
     `timeout` seconds is refused with `busy` rather than queueing without limit."""
 
-    def __init__(self, count: int, timeout: float, busy: str):
+    def __init__(self, count: int, timeout: float, busy: str) -> None:
         self._semaphore = threading.BoundedSemaphore(count)
         self.timeout = timeout
         self.busy = busy
@@ -101,7 +101,7 @@ class Slots:
 class LruCache:
     """A thread-safe cache of at most `capacity` values; the least recently used go first."""
 
-    def __init__(self, capacity: int):
+    def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self._lock = threading.Lock()
         self._values: OrderedDict[Hashable, Any] = OrderedDict()
@@ -139,7 +139,7 @@ class QuotaCache:
 
     SHARED = None
 
-    def __init__(self, capacity: int, per_owner: int):
+    def __init__(self, capacity: int, per_owner: int) -> None:
         self.capacity = capacity
         self.per_owner = per_owner
         self._lock = threading.Lock()

@@ -29,8 +29,10 @@ class Problem:
         return f"{where}: {self.reason}{value}"
 
 
-def shorten(value: str, limit: int = 80) -> str:
-    return value if len(value) <= limit else value[: limit - 1] + "…"
+def shorten(value: object, limit: int = 80) -> str:
+    """A value as text in a message: at most `limit` characters, cut with "…"."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:

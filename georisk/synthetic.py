@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from georisk.schema import ATTACK_TYPES, TARGET_TYPES
+from georisk.scenario.rules import country_outline
+from georisk.scenario.schema import ATTACK_TYPES, TARGET_TYPES
 
 SPREAD_DEG = 0.15
 # How an ACLED export would name each family's groups (and the state forces and civilians hit).
@@ -47,7 +48,7 @@ ACLED_TARGETS = {
 def incidents(
     n: int,
     anchors: pd.DataFrame,
-    boundaries,
+    boundaries: pd.DataFrame,
     seed: int = 0,
     start: str = "2014-01-01",
     end: str = "2018-12-31",
@@ -64,8 +65,7 @@ def incidents(
     lon[anywhere] = rng.uniform(minx, maxx, anywhere.sum())
     lat[anywhere] = rng.uniform(miny, maxy, anywhere.sum())
     # Points that fell outside the country go back to their anchor.
-    outline = shapely.union_all(np.asarray(boundaries.geometry))
-    shapely.prepare(outline)
+    outline = country_outline(boundaries, tolerance_deg=0)
     outside = ~shapely.contains_xy(outline, lon, lat)
     lat[outside] = base["lat"].to_numpy(dtype=float)[outside]
     lon[outside] = base["lon"].to_numpy(dtype=float)[outside]

@@ -7,6 +7,8 @@ import math
 import re
 import unicodedata
 
+import pandas as pd
+
 # Every character that Streamlit's Markdown gives a meaning: CommonMark punctuation, `:` for
 # emoji and `:color[...]` directives, `$` for LaTeX, `<` `>` for HTML, `~` for strikethrough.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
@@ -81,3 +83,27 @@ def count_text(value: object) -> str:
         return f"{int(value):,}"
     except (TypeError, ValueError):  # None, NaN, pandas' NA
         return "unknown"
+
+
+# A cell starting with one of these is run as a formula by spreadsheet programs (OWASP "CSV
+# injection"); such text cells get a leading apostrophe, which spreadsheets show as text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+NEUTRALISED = (
+    "Text cells that began with = + - @ or a tab were prefixed with an apostrophe (') so that a "
+    "spreadsheet shows them as text instead of running them; remove the apostrophe to get the original."
+)
+
+
+def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells cannot start a formula. Numbers are left as numbers."""
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_string_dtype(out[column]) or out[column].dtype == object:
+            out[column] = out[column].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v
+            )
+    return out
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    return neutralise(frame).to_csv(index=False, date_format="%Y-%m-%d")

@@ -1,50 +1,29 @@
 """The map: project sites with threat overlays. Choose a site (click it, or pick it from the list)
 to see why it scores as it does."""
 
-import pandas as pd
 import streamlit as st
 
-from georisk import mapping, overview, ratings, risk, ui
-from georisk.text import escape_markdown
+from georisk.analysis import geography
+from georisk.app import downloads, map_controls, map_page, model_panel, page, since_control, site_panel
+from georisk.charts import maps
 
-frame = ui.page_frame("Map")
-params = ui.model_settings()
-dataset, filters = frame.dataset, frame.filters
-asof = pd.Timestamp(filters.asof)
+view = page.page_frame("Map")
+model = model_panel.model_settings()
 
 st.title("Map")
-layers = ui.layer_picker(mapping.LAYER_LABELS, mapping.DEFAULT_LAYERS)
-ui.quarter_control(frame)
+layers = map_controls.layer_picker(maps.LAYER_LABELS, geography.DEFAULT_LAYERS)
+map_controls.quarter_control(view)
 
-ctx = ui.context(dataset)
-scores, units = risk.score_sites(frame.sites, ctx, asof, params, filters.actors, frame.incident_mask)
-site = ui.selected_site()
-figure, notes = mapping.view_map(frame, ctx, params, scores, units, layers, selected=site)
-for note in notes:
-    st.info(escape_markdown(note), icon=":material/info:")
-st.plotly_chart(
-    figure,
-    key="map.chart",
-    on_select=lambda: ui.on_chart_select("map.chart"),
-    selection_mode="points",
-    config={"scrollZoom": True, "displaylogo": False},
-    alt="Map of the sites coloured by risk band, with the layers chosen above",
-)
-st.caption(
-    f"As of {filters.asof.isoformat()} · {frame.incident_count:,} incidents in view · provinces coloured by "
-    f"threat level for {', '.join(filters.actors) if filters.actors else 'all groups'} "
-    f"({ratings.SOURCE_LABELS[params.ratings]}) · filled dots: points that count toward exposure at "
-    f"{params.radius_km:g} km; rings: points too coarse to count; '+N in province': incidents placed only "
-    f"at a province · {risk.MODEL_VERSION} · incidents: {escape_markdown(dataset.incident_source.credit())}"
-)
+site = site_panel.selected_site()
+figure, notes = maps.view_map(view, model, layers, site)
+map_page.map_chart(figure, notes)
+map_page.map_caption(view, model)
 
-ui.site_picker(scores, site)
-if site:
-    ui.site_panel(frame, site, scores, units, ctx, params)
+scores, _ = view.scores(model)
+site_panel.site_picker(scores, site)
+site_panel.site_panel(view, model, site)
 
 st.header("Take it away", anchor=False)
-ui.briefing_buttons(
-    frame, params, ui.since_value(overview.since_default(filters.asof, frame.choices.first_date), frame)
-)
-ui.download_sites(frame, params, scores)
-ui.download_table(frame, params, frame.incidents, "incidents", "Incidents in view (CSV)")
+downloads.briefing_buttons(view, model, since_control.since_date(view))
+downloads.download_sites(view, model, scores)
+downloads.download_table(view, model, lambda: view.incidents, "incidents", "Incidents in view (CSV)")

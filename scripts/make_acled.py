@@ -14,9 +14,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from georisk import synthetic  # noqa: E402
-from georisk.dataset import BUNDLED_DATA, load_dataset  # noqa: E402
+from georisk.scenario.dataset import BUNDLED_DATA, load_dataset  # noqa: E402
 
 
 def main() -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import os
 import re
 import shutil
@@ -13,6 +15,9 @@ from pathlib import Path
 import pytest
 from streamlit import config as streamlit_config
 from streamlit.testing.v1 import AppTest
+
+from georisk import cli
+from georisk.app import cache
 
 # Viewers get no error details (.streamlit/config.toml); a failing AppTest should say what failed.
 streamlit_config.set_option("client.showErrorDetails", "full")
@@ -52,7 +57,22 @@ def open_page(page: str | None = None, **params: str | list[str]) -> AppTest:
 
 
 def georisk_cli(*args: str) -> subprocess.CompletedProcess:
-    """`python -m georisk ARGS` as a user runs it, from the project root."""
+    """`python -m georisk ARGS`, run in this process through `cli.main` (what the command calls)
+    from the project root, with what it prints captured. tests/unit/test_cli.py runs the real
+    command once, as a subprocess, to check that the two agree."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.chdir(ROOT), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = cli.main(list(args))
+        except SystemExit as exit_:  # argparse's usage errors
+            code = exit_.code if isinstance(exit_.code, int) else 1
+    return subprocess.CompletedProcess(
+        ["python", "-m", "georisk", *args], code, out.getvalue(), err.getvalue()
+    )
+
+
+def georisk_command(*args: str) -> subprocess.CompletedProcess:
+    """`python -m georisk ARGS` as a user runs it: a new process, from the project root."""
     return subprocess.run([sys.executable, "-m", "georisk", *args], cwd=ROOT, capture_output=True, text=True)
 
 
@@ -82,11 +102,9 @@ def app_env(monkeypatch: pytest.MonkeyPatch):
     """AppTest runs in this process and shares Streamlit's caches: start each test clean."""
     import streamlit as st
 
-    from georisk import ui
-
     st.cache_data.clear()
     st.cache_resource.clear()
-    ui.forget_loaded_data()
+    cache.Loaded.current = None  # start from the files
 
     def point_at(data_dir: Path) -> None:
         monkeypatch.setenv("GEORISK_DATA", str(data_dir))
@@ -94,7 +112,7 @@ def app_env(monkeypatch: pytest.MonkeyPatch):
     yield point_at
     st.cache_data.clear()
     st.cache_resource.clear()
-    ui.forget_loaded_data()
+    cache.Loaded.current = None  # start from the files
 
 
 def require_chromium() -> str:

@@ -22,7 +22,7 @@ import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-# Widget keys of the shared filters (georisk.ui) and the URL parameter each one writes.
+# Widget keys of the shared filters (georisk.app) and the URL parameter each one writes.
 FILTER_WIDGETS = {"filter.sector": "sector", "filter.region": "region", "filter.actor": "actor"}
 ASOF_WIDGET = "filter.asof"
 # The widgets a viewer can read back from a run, by their element type.

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from georisk.dataset import BUNDLED_DATA, load_dataset
 from georisk.feeds import acled, gtd, mapped, ucdp
-from georisk.feeds.core import Context, Report, finish
+from georisk.feeds.core import FeedContext, Report, finish
 from georisk.feeds.reading import FeedError
 from georisk.feeds.store import FolderStore, StoreError, Version, rows_csv, safe_rows
+from georisk.scenario.dataset import BUNDLED_DATA, load_dataset
 
 __all__ = [
     "FeedError",
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 KINDS = {"acled": acled.read, "gtd": gtd.read, "ucdp": ucdp.read, "csv": mapped.read}
 
 
-def context_for(data_dir: Path) -> Context:
+def context_for(data_dir: Path) -> FeedContext:
     """The boundaries and actor aliases of the target folder, or the bundled ones where it has none."""
     target = load_dataset(data_dir) if Path(data_dir).is_dir() else None
     bundled = load_dataset(BUNDLED_DATA)
@@ -49,14 +49,14 @@ def context_for(data_dir: Path) -> Context:
         else bundled.actor_aliases
     )
     scenario = target or bundled
-    return Context(boundaries, aliases, scenario.country, scenario.date_windows)
+    return FeedContext(boundaries, aliases, scenario.country, scenario.date_windows)
 
 
 def run(
     kind: str,
     data: bytes,
     name: str,
-    context: Context,
+    context: FeedContext,
     mapping_text: str | None = None,
     encoding: str = "auto",
 ) -> tuple[pd.DataFrame, Report]:

@@ -12,9 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from georisk.feeds.core import Context, Report
+from georisk.feeds.core import FeedContext, Report
 from georisk.feeds.reading import (
+    cited,
     coded,
+    copy_columns,
     dates,
     empty_rows,
     feed_column,
@@ -24,7 +26,7 @@ from georisk.feeds.reading import (
     refuse_other_countries,
     require,
 )
-from georisk.precision import ACLED_GEO
+from georisk.scenario.precision import ACLED_GEO
 
 REQUIRED = ("event_id_cnty", "event_date", "event_type", "actor1", "latitude", "longitude")
 VIOLENT = ("Battles", "Explosions/Remote violence", "Violence against civilians")
@@ -69,7 +71,7 @@ def _target(actor: pd.Series) -> pd.Series:
 
 
 def read(
-    data: bytes, name: str, context: Context, mapping_text: str | None = None, encoding: str = "auto"
+    data: bytes, name: str, context: FeedContext, mapping_text: str | None = None, encoding: str = "auto"
 ) -> tuple[pd.DataFrame, Report]:
     frame, used, ragged, notes = read_table(data, name, encoding)
     require(frame, REQUIRED, name, "an ACLED export")
@@ -91,18 +93,15 @@ def read(
     rows["date_precision"] = coded(frame, "time_precision", TIME_PRECISION, "day")
     rows["lat"], rows["lon"] = frame["latitude"], frame["longitude"]
     rows["geo_precision"] = coded(frame, "geo_precision", ACLED_GEO, "unknown")
-    rows["location"] = feed_column(frame, "location")
-    rows["district"] = feed_column(frame, "admin2")
-    rows["province"] = feed_column(frame, "admin1")
-    rows["killed"] = feed_column(frame, "fatalities")
+    copy_columns(
+        rows,
+        frame,
+        {"location": "location", "district": "admin2", "province": "admin1", "killed": "fatalities"},
+    )
     rows["wounded"] = pd.NA
     rows["summary"] = feed_column(frame, "notes")
     sources = feed_column(frame, "source").fillna("").astype(str)
-    rows["source"] = (
-        "ACLED event "
-        + frame["event_id_cnty"].astype(str)
-        + np.where(sources != "", " (" + sources + ")", "")
-    )
+    rows["source"] = cited("ACLED event ", frame["event_id_cnty"].astype(str), sources)
     rows["confidence"] = "reported"
     event_type = frame["event_type"].astype("string")
     refuse(

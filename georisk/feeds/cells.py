@@ -65,15 +65,19 @@ def counts(
 
 
 def vocabulary(
-    values: pd.Series, mapping: dict[str, str], allowed: tuple[str, ...], report, name: str
+    values: pd.Series,
+    mapping: dict[str, str],
+    allowed: tuple[str, ...],
+    other_values: dict[str, dict[str, int]],
+    name: str,
 ) -> pd.Series:
     """Map a feed's words onto our vocabulary; blanks become 'unknown', unmapped words 'other'
-    (and are counted in the report)."""
+    (and are counted, as other_values[name], in the report's other_values)."""
     text = clean_text(values)
     lowered = {name_key(k): v for k, v in mapping.items()}
     allowed_keys = {name_key(a): a for a in allowed}
 
-    def one(value) -> str:
+    def one(value: str) -> str:
         key = name_key(value)
         if key in lowered:
             return lowered[key]
@@ -85,5 +89,5 @@ def vocabulary(
     known = {u for u in uniques if name_key(u) in lowered or name_key(u) in allowed_keys}
     others = text[(result == "other") & text.notna() & ~text.isin(list(known))].value_counts()
     if len(others):
-        report.other_values[name] = {str(k): int(v) for k, v in others.items()}
+        other_values[name] = {str(k): int(v) for k, v in others.items()}
     return result

@@ -20,21 +20,28 @@ app loads with, so that what an import reports as imported is what the app then 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
 import shapely
 
-from georisk import places
 from georisk.feeds.cells import clean_text, counts, numbers
 from georisk.feeds.families import attribution_in_name, family_lookup
-from georisk.loading import validate_rows
+from georisk.model.projection import Projection
 from georisk.problems import ERROR
-from georisk.risk import Projection
-from georisk.schema import ATTACK_TYPES, INCIDENTS, TARGET_TYPES, UNKNOWN_FAMILY, DateWindow, date_window
-from georisk.validation import COUNTRY_TOLERANCE_DEG
+from georisk.scenario import places
+from georisk.scenario.reading import validate_rows
+from georisk.scenario.rules import country_outline
+from georisk.scenario.schema import (
+    ATTACK_TYPES,
+    INCIDENTS,
+    TARGET_TYPES,
+    UNKNOWN_FAMILY,
+    DateWindow,
+    date_window,
+)
 
 # A point this close to the feed's own province (km) is taken to be in it: simplified boundaries
 # put border towns on the wrong side. Farther, the disagreement is a geocoding error in the feed.
@@ -99,7 +106,15 @@ class Report:
         """Rows rejected for a defect (not for being outside the feed's scope)."""
         return self.rejected - self.out_of_scope
 
-    def add(self, rows, status: str, column: str | None, reason, values=None, feed_ids=None) -> None:
+    def add(
+        self,
+        rows: Iterable[int],
+        status: str,
+        column: str | None,
+        reason: str | list[str],
+        values: Sequence[object] | None = None,
+        feed_ids: Sequence[object] | None = None,
+    ) -> None:
         """Record an issue for each row of `rows` (reason, value and feed id may vary by row)."""
         rows = list(rows)
         reasons = reason if isinstance(reason, list) else [reason] * len(rows)
@@ -150,14 +165,14 @@ class Report:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-def _shown(value) -> str | None:
+def _shown(value: object) -> str | None:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     return str(value)[:200]
 
 
 @dataclass(frozen=True)
-class Context:
+class FeedContext:
     """What an import needs from the scenario: provinces (with their other names and validity),
     the country's outline and name, and the actor alias table."""
 
@@ -169,13 +184,13 @@ class Context:
 
     def date_window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """(first, last) plausible incident date: the curated loader's window for incidents
-        (georisk.schema.date_window), so that an import rejects exactly the dates the loader
+        (georisk.scenario.schema.date_window), so that an import rejects exactly the dates the loader
         would. Worked out at each import: the window moves with the year, a server runs for months."""
         window = date_window("incidents", "date", self.date_windows)
         return pd.Timestamp(window.start), pd.Timestamp(window.end)
 
 
-def finish(rows: pd.DataFrame, context: Context, report: Report) -> pd.DataFrame:
+def finish(rows: pd.DataFrame, context: FeedContext, report: Report) -> pd.DataFrame:
     """Check, place and name the rows of a feed (one column per curated field, as read, indexed by
     the file's row number) and return the incidents to import. Fills the report."""
     report.read = len(rows)
@@ -361,7 +376,7 @@ def _schema_checked(
     return out.drop(index=list(bad))
 
 
-def _place(rows: pd.DataFrame, context: Context, report: Report, feed_ids: pd.Series) -> pd.DataFrame:
+def _place(rows: pd.DataFrame, context: FeedContext, report: Report, feed_ids: pd.Series) -> pd.DataFrame:
     """Where each row lies: lat, lon, geo_precision, province, location_flag, notes, unmapped."""
     boundaries = context.boundaries
     dates = rows["date"]
@@ -390,8 +405,7 @@ def _place(rows: pd.DataFrame, context: Context, report: Report, feed_ids: pd.Se
     lat, bad_lat = numbers(rows["lat"])
     lon, bad_lon = numbers(rows["lon"])
     usable = lat.notna() & lon.notna() & lat.between(-90, 90) & lon.between(-180, 180)
-    outline = shapely.union_all(np.asarray(boundaries.geometry)).buffer(COUNTRY_TOLERANCE_DEG)
-    shapely.prepare(outline)
+    outline = country_outline(boundaries)
     inside = np.zeros(len(rows), dtype=bool)
     inside[usable.to_numpy()] = shapely.contains_xy(outline, lon[usable].to_numpy(), lat[usable].to_numpy())
     inside = pd.Series(inside, index=rows.index)

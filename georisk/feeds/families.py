@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from georisk.names import contains_words, name_key
+from georisk.scenario.schema import DateLike
 
 
 @dataclass(frozen=True)
@@ -49,14 +50,14 @@ class Alias:
         return keep
 
 
-def _date(value) -> pd.Timestamp | None:
+def _date(value: object) -> pd.Timestamp | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value)
 
 
 class FamilyLookup:
     """Group name (and date) -> actor family, or None when no alias matches."""
 
-    def __init__(self, aliases: pd.DataFrame):
+    def __init__(self, aliases: pd.DataFrame) -> None:
         rows = [
             Alias(
                 name_key(alias),
@@ -80,7 +81,7 @@ class FamilyLookup:
             self._candidates[key] = [a for a in self.aliases if a.matches(key)]
         return self._candidates[key]
 
-    def __call__(self, name: str, date=None) -> str | None:
+    def __call__(self, name: str, date: DateLike | None = None) -> str | None:
         for alias in self.candidates(name):
             if not alias.dated or (date is not None and alias.valid(pd.Series([pd.Timestamp(date)]))[0]):
                 return alias.family

@@ -18,9 +18,11 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from georisk.feeds.core import Context, Report
+from georisk.feeds.core import FeedContext, Report
 from georisk.feeds.reading import (
+    cited,
     coded,
+    copy_columns,
     empty_rows,
     feed_column,
     frame_for,
@@ -28,7 +30,7 @@ from georisk.feeds.reading import (
     refuse_other_countries,
     require,
 )
-from georisk.precision import GTD_SPECIFICITY
+from georisk.scenario.precision import GTD_SPECIFICITY
 
 REQUIRED = ("iyear", "imonth", "iday", "latitude", "longitude", "gname")
 ATTACK_TYPES = {
@@ -99,7 +101,7 @@ def _targets(frame: pd.DataFrame, column: str) -> pd.Series:
 
 
 def read(
-    data: bytes, name: str, context: Context, mapping_text: str | None = None, encoding: str = "auto"
+    data: bytes, name: str, context: FeedContext, mapping_text: str | None = None, encoding: str = "auto"
 ) -> tuple[pd.DataFrame, Report]:
     frame, used, ragged, notes = read_table(data, name, encoding)
     require(frame, REQUIRED, name, "a Global Terrorism Database file")
@@ -131,9 +133,7 @@ def read(
     rows["incident_id"] = "GTD-" + eventid
     rows["lat"], rows["lon"] = frame["latitude"], frame["longitude"]
     rows["geo_precision"] = coded(frame, "specificity", GTD_SPECIFICITY, "unknown")
-    rows["location"] = feed_column(frame, "city")
-    rows["district"] = feed_column(frame, "city")
-    rows["province"] = feed_column(frame, "provstate")
+    copy_columns(rows, frame, {"location": "city", "district": "city", "province": "provstate"})
     rows["group"] = frame["gname"]
     claimed, uncertain = _flag(feed_column(frame, "claimed")), _flag(feed_column(frame, "guncertain1"))
     rows["attribution"] = np.where(uncertain == 1, "suspected", np.where(claimed == 1, "claimed", None))
@@ -153,11 +153,9 @@ def read(
     )
     rows["target_type2"] = _targets(frame, "targtype2_txt")
     rows["target_type3"] = _targets(frame, "targtype3_txt")
-    rows["killed"] = feed_column(frame, "nkill")
-    rows["wounded"] = feed_column(frame, "nwound")
-    rows["summary"] = feed_column(frame, "summary")
+    copy_columns(rows, frame, {"killed": "nkill", "wounded": "nwound", "summary": "summary"})
     cite = feed_column(frame, "scite1").fillna("").astype(str)
-    rows["source"] = "GTD " + eventid.fillna("") + np.where(cite != "", " (" + cite.str[:200] + ")", "")
+    rows["source"] = cited("GTD ", eventid.fillna(""), cite, limit=200)
     rows["confidence"] = "reported"
     refuse_other_countries(rows, frame, "country_txt", context.country)
     report = Report("gtd", name, used, notes=notes, licence=LICENCE, citation=CITATION)

@@ -27,8 +27,9 @@ import tomllib
 import pandas as pd
 
 from georisk.feeds.cells import clean_text, vocabulary
-from georisk.feeds.core import VOCABULARIES, Context, Report
+from georisk.feeds.core import VOCABULARIES, FeedContext, Report
 from georisk.feeds.reading import FeedError, dates, empty_rows, frame_for, read_table
+from georisk.problems import shorten
 
 FIELDS = (
     "id",
@@ -62,6 +63,8 @@ WORD_FIELDS = ("province", "attack_type", "target_type")
 MAX_MAPPING_CHARS = 1_000_000
 MAX_STRING = 1_000
 MAX_ENTRIES = 10_000
+# How much of a key or value an error message quotes.
+SHOWN_CHARS = 60
 
 
 def parse_mapping(text: str | None) -> dict:
@@ -102,9 +105,8 @@ def parse_mapping(text: str | None) -> dict:
         try:
             codecs.lookup(file_options["encoding"])
         except LookupError as err:
-            raise FeedError(
-                f"the mapping's [file] encoding {_short(file_options['encoding'])!r} is not one Python knows"
-            ) from err
+            shown = shorten(file_options["encoding"], SHOWN_CHARS)
+            raise FeedError(f"the mapping's [file] encoding {shown!r} is not one Python knows") from err
     if "unknown_words" in file_options:
         _texts(file_options["unknown_words"], "[file] unknown_words")
     for field, columns in mapping.get("columns", {}).items():
@@ -130,20 +132,16 @@ def parse_mapping(text: str | None) -> dict:
         _table(words, f"[values.{field}]")
         for word, ours in words.items():
             _text(word, f"[values.{field}] key")
-            _text(ours, f"[values.{field}] {_short(word)}")
+            _text(ours, f"[values.{field}] {shorten(word, SHOWN_CHARS)}")
     return mapping
 
 
-def _short(text: str) -> str:
-    return text if len(text) <= 60 else text[:59] + "…"
-
-
-def _names(keys) -> str:
-    listed = ", ".join(_short(str(k)) for k in list(keys)[:10])
+def _names(keys: list[str]) -> str:
+    listed = ", ".join(shorten(k, SHOWN_CHARS) for k in list(keys)[:10])
     return listed + (f" and {len(keys) - 10:,} more" if len(keys) > 10 else "")
 
 
-def _shown(value) -> str:
+def _shown(value: object) -> str:
     """A value in a message: its type, and the value itself when it is short."""
     kind = {
         dict: "a table",
@@ -154,10 +152,10 @@ def _shown(value) -> str:
         float: "a number",
     }
     text = repr(value)
-    return f"{kind.get(type(value), type(value).__name__)} ({_short(text)})"
+    return f"{kind.get(type(value), type(value).__name__)} ({shorten(text, SHOWN_CHARS)})"
 
 
-def _table(value, key: str) -> None:
+def _table(value: object, key: str) -> None:
     if not isinstance(value, dict):
         raise FeedError(f"the mapping's {key} must be a table of keys and values, not {_shown(value)}")
     if len(value) > MAX_ENTRIES:
@@ -172,7 +170,7 @@ def _check_keys(table: dict, known: tuple[str, ...], key: str, what: str) -> Non
         )
 
 
-def _text(value, key: str) -> str:
+def _text(value: object, key: str) -> str:
     if not isinstance(value, str):
         raise FeedError(f"the mapping's {key} must be text (in quotes), not {_shown(value)}")
     if len(value) > MAX_STRING:
@@ -180,7 +178,7 @@ def _text(value, key: str) -> str:
     return value
 
 
-def _texts(value, key: str, one_allowed: bool = False, what: str = "text") -> list[str]:
+def _texts(value: object, key: str, one_allowed: bool = False, what: str = "text") -> list[str]:
     """A list of texts (or, where `one_allowed`, a single text), each checked."""
     if one_allowed and isinstance(value, str):
         return [_text(value, key)]
@@ -197,7 +195,9 @@ def _date_format(fmt: str) -> None:
     try:
         pd.to_datetime(pd.Series(["2016-01-02"]), format=fmt, errors="coerce", utc="%z" in fmt or "%Z" in fmt)
     except (ValueError, TypeError) as err:
-        raise FeedError(f"the mapping's [formats] date {_short(fmt)!r} is not a date format: {err}") from err
+        raise FeedError(
+            f"the mapping's [formats] date {shorten(fmt, SHOWN_CHARS)!r} is not a date format: {err}"
+        ) from err
 
 
 def _first_filled(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
@@ -208,7 +208,7 @@ def _first_filled(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
 
 
 def read(
-    data: bytes, name: str, context: Context, mapping_text: str | None = None, encoding: str = "auto"
+    data: bytes, name: str, context: FeedContext, mapping_text: str | None = None, encoding: str = "auto"
 ) -> tuple[pd.DataFrame, Report]:
     mapping = parse_mapping(mapping_text)
     file_options = mapping.get("file", {})
@@ -257,7 +257,7 @@ def read(
     )
     for field in ("attack_type", "target_type"):
         values[field] = vocabulary(
-            values[field], word_maps.get(field, {}), VOCABULARIES[field], report, field
+            values[field], word_maps.get(field, {}), VOCABULARIES[field], report.other_values, field
         )
     for field in FIELDS:
         if field != "date":  # parsed above

@@ -23,16 +23,21 @@ import struct
 import zipfile
 import zlib
 
+import numpy as np
 import pandas as pd
+
+from georisk.problems import shorten
+from georisk.scenario import decoding
 
 ZIP_MAGIC = b"PK\x03\x04"
 PARQUET_MAGIC = b"PAR1"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 
-# The table: a country's feed is far smaller (GTD's whole world is 210,000 rows of 135 columns).
-MAX_ROWS = 1_000_000
+# The table: large enough for the whole world's ACLED (about 2.5 million rows of 30 columns; GTD's
+# is 210,000 rows of 135 columns), small enough that a file cannot make an import unbounded.
+MAX_ROWS = 5_000_000
 MAX_COLUMNS = 1_000
-MAX_CELLS = 30_000_000
+MAX_CELLS = 150_000_000
 # One cell. Below the csv module's own field limit (131,072), so that a field the reader cannot
 # take is also one that this limit rejects: the same reason either way.
 MAX_CELL_CHARS = 100_000
@@ -49,24 +54,19 @@ class FeedError(ValueError):
 
 
 def decode(raw: bytes, encoding: str = "auto") -> tuple[str, str]:
-    """The text of a file and the encoding used: UTF-8 (with or without BOM), else Windows-1252,
-    else Latin-1 (which decodes any byte), unless one is declared."""
-    if encoding != "auto":
-        try:
-            return raw.decode(encoding), encoding
-        except LookupError as err:
-            raise FeedError(f"{encoding!r} is not an encoding Python knows") from err
-        except UnicodeDecodeError as err:
-            raise FeedError(
-                f"the file is not valid {encoding} (byte {err.start:,} cannot be read): "
-                "choose another encoding, or auto"
-            ) from err
-    for candidate in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(candidate), candidate
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("latin-1"), "latin-1"
+    """The text of a feed and the encoding used (georisk.scenario.decoding.decode): UTF-8 (with or
+    without BOM), else Windows-1252, else Latin-1 (which decodes any byte), unless one is declared;
+    a declared encoding that is unknown or does not fit the bytes refuses the file."""
+    try:
+        decoded = decoding.decode(raw, encoding)
+    except LookupError as err:
+        raise FeedError(f"{encoding!r} is not an encoding Python knows") from err
+    except UnicodeDecodeError as err:
+        raise FeedError(
+            f"the file is not valid {encoding} (byte {err.start:,} cannot be read): "
+            "choose another encoding, or auto"
+        ) from err
+    return decoded.text, decoded.encoding
 
 
 def sniff(data: bytes) -> str:
@@ -77,6 +77,8 @@ def sniff(data: bytes) -> str:
         return "parquet"
     if data.startswith(OLE_MAGIC):
         return "xls"
+    if data.startswith(decoding.UTF16_BOMS):
+        return "text"  # UTF-16 has a zero byte in every ASCII character
     if b"\x00" in data[:4096]:
         return "binary"
     return "text"
@@ -191,7 +193,7 @@ def _xlsx_records(data: bytes, name: str):
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as err:  # openpyxl raises many types (KeyError, XML errors ...) for a bad file
-        raise FeedError(f"{name} is not a readable Excel workbook: {_short(err)}") from err
+        raise FeedError(f"{name} is not a readable Excel workbook: {shorten(err)}") from err
     try:
         if not book.worksheets:
             what = "only chart sheets" if book.chartsheets else "no sheet"
@@ -201,7 +203,7 @@ def _xlsx_records(data: bytes, name: str):
         if len(book.sheetnames) > 1:
             notes.append(
                 f"the workbook has {len(book.sheetnames)} sheets: only the first worksheet, "
-                f"{_short(sheet.title)!r}, was read"
+                f"{shorten(sheet.title)!r}, was read"
             )
         # The sheet's declared dimension can claim 1,048,576 x 16,384 cells: read only the
         # cells present, and count them.
@@ -225,7 +227,7 @@ def _xlsx_records(data: bytes, name: str):
             raise
         except Exception as err:  # a cell openpyxl cannot convert (a date serial past year 9999 ...)
             raise FeedError(
-                f"{name}: the worksheet cannot be read past row {len(records) + 1}: {_short(err)}"
+                f"{name}: the worksheet cannot be read past row {len(records) + 1}: {shorten(err)}"
             ) from err
         if header is None:
             raise FeedError(f"{name}: its first worksheet is empty")
@@ -283,7 +285,7 @@ def check_inflation(data: bytes, name: str) -> list[str]:
                 if inflated - before != member.file_size:
                     raise FeedError(
                         f"{name} is not a valid Excel (zip) file: its directory says "
-                        f"{_short(member.filename)!r} holds {member.file_size:,} bytes, it holds "
+                        f"{shorten(member.filename)!r} holds {member.file_size:,} bytes, it holds "
                         f"{inflated - before:,}"
                     )
             return [member.filename for member in members]
@@ -299,7 +301,7 @@ def check_inflation(data: bytes, name: str) -> list[str]:
         OSError,
     ) as err:
         # A damaged member, a CRC that does not match, an unknown compression or encryption.
-        raise FeedError(f"{name} is not a valid Excel (zip) file: {_short(err)}") from err
+        raise FeedError(f"{name} is not a valid Excel (zip) file: {shorten(err)}") from err
 
 
 _SHARED_STRING = re.compile(rb"<(?:\w{1,16}:)?si[\s>/]")
@@ -325,7 +327,7 @@ def _check_local_header(data: bytes, member: zipfile.ZipInfo, name: str) -> None
     if (crc, compressed, size) != (member.CRC, member.compress_size, member.file_size):
         raise FeedError(
             f"{name} is not a valid Excel (zip) file: its directory and the header of "
-            f"{_short(member.filename)!r} disagree on its size"
+            f"{shorten(member.filename)!r} disagree on its size"
         )
 
 
@@ -342,21 +344,21 @@ def _parquet_records(data: bytes, name: str):
         file = pq.ParquetFile(io.BytesIO(data))
         rows, schema = file.metadata.num_rows, file.schema_arrow
     except Exception as err:  # pyarrow raises several types for a damaged file
-        raise FeedError(f"{name} is not a readable Parquet file: {_short(err)}") from err
+        raise FeedError(f"{name} is not a readable Parquet file: {shorten(err)}") from err
     _check_width(len(schema), name)
     if rows > MAX_ROWS or rows * len(schema) > MAX_CELLS:
         raise FeedError(_too_big(name, f"{rows:,} rows of {len(schema):,} columns"))
     flat = [i for i, f in enumerate(schema) if not pa.types.is_nested(f.type)]
     nested = [f"{schema[i].name} ({schema[i].type})" for i in range(len(schema)) if i not in flat]
     notes = (
-        [f"columns with nested values were not read: {', '.join(_short(n) for n in nested)}"]
+        [f"columns with nested values were not read: {', '.join(shorten(n) for n in nested)}"]
         if nested
         else []
     )
     try:
         table = file.read()
     except Exception as err:
-        raise FeedError(f"{name} is not a readable Parquet file: {_short(err)}") from err
+        raise FeedError(f"{name} is not a readable Parquet file: {shorten(err)}") from err
     header = [str(schema[i].name) for i in flat]
     columns = [_parquet_column(table.column(i), schema[i].name, name) for i in flat]
     records = [(number, list(cells)) for number, cells in enumerate(zip(*columns, strict=True), start=2)]
@@ -375,7 +377,7 @@ def _parquet_column(column, column_name: str, name: str) -> list[str]:
             values = column.cast(pa.string()).to_pylist()
         except pa.ArrowException as err:
             raise FeedError(
-                f"{name}: its column {_short(column_name)!r} cannot be read: {_short(err)}"
+                f"{name}: its column {shorten(column_name)!r} cannot be read: {shorten(err)}"
             ) from err
     return [_cell_text(v) for v in values]
 
@@ -410,7 +412,7 @@ def _table(header, records, name: str, padded: bool, notes: list[str]):
             ragged.append(
                 (
                     number,
-                    f"its {_short(names[long])!r} cell holds {len(fields[long]):,} characters; "
+                    f"its {shorten(names[long])!r} cell holds {len(fields[long]):,} characters; "
                     f"the limit is {MAX_CELL_CHARS:,}",
                 )
             )
@@ -453,12 +455,12 @@ def _named(frame: pd.DataFrame, names: list[str], name: str, notes: list[str]) -
                 other = frame[differing[0]]
                 row = next((r for r in frame.index if first[r] != other[r]), None)
                 raise FeedError(
-                    f"{name}: the column {_short(column)!r} appears {len(copies)} times in the header "
+                    f"{name}: the column {shorten(column)!r} appears {len(copies)} times in the header "
                     f"(columns {', '.join(str(i + 1) for i in copies)}) with different values "
                     f"(first in row {row}): which one is meant? Rename or remove the others"
                 )
             notes.append(
-                f"the column {_short(column)!r} appears {len(copies)} times in the header with the same "
+                f"the column {shorten(column)!r} appears {len(copies)} times in the header with the same "
                 "values: one copy was read"
             )
         keep.append(position)
@@ -477,11 +479,6 @@ def _too_big(name: str, what: str) -> str:
         f"{name} is too big to import ({what}); the limits are {MAX_ROWS:,} rows, {MAX_COLUMNS:,} "
         f"columns and {MAX_CELLS:,} cells: split it (by year or region)"
     )
-
-
-def _short(value, limit: int = 80) -> str:
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _cell_text(value) -> str:
@@ -523,7 +520,7 @@ def _without_tag_row(frame: pd.DataFrame, used: str, ragged: list[tuple[int, str
         filled = first[first != ""]
         if len(filled) and filled.str.startswith("#").all():
             notes.append(
-                f"row {frame.index[0]} is an HXL tag row (e.g. {_short(filled.iloc[0])}), not data: skipped"
+                f"row {frame.index[0]} is an HXL tag row (e.g. {shorten(filled.iloc[0])}), not data: skipped"
             )
             frame = frame.iloc[1:]
     return frame, used, ragged, notes
@@ -569,6 +566,19 @@ def feed_column(frame: pd.DataFrame, name: str) -> pd.Series:
     return frame[name] if name in frame.columns else pd.Series(pd.NA, index=frame.index, dtype="string")
 
 
+def copy_columns(rows: pd.DataFrame, frame: pd.DataFrame, columns: dict[str, str]) -> None:
+    """Copy feed columns into the rows as they are, {our field: the feed's column} (in place); a
+    column the feed lacks gives an empty one (feed_column)."""
+    for field, name in columns.items():
+        rows[field] = feed_column(frame, name)
+
+
+def cited(prefix: str, ids: pd.Series, citations: pd.Series, limit: int | None = None) -> pd.Series:
+    """Each row's source: the feed and the row's id in it ("GTD 2016...") and, where the feed
+    gives one, its citation in brackets (its first `limit` characters)."""
+    return prefix + ids + np.where(citations != "", " (" + citations.str[:limit] + ")", "")
+
+
 def coded(frame: pd.DataFrame, name: str, table: dict[str, str], default: str) -> pd.Series:
     """A codebook column of small integer codes ("2", or "2.0" from a spreadsheet) read through its
     table of meanings; a missing or unknown code takes `default`."""
@@ -584,7 +594,7 @@ def refuse_other_countries(rows: pd.DataFrame, frame: pd.DataFrame, name: str, c
     refuse(rows, given.ne(country).fillna(False), name, "another country than " + country, frame[name])
 
 
-def empty_rows(index) -> pd.DataFrame:
+def empty_rows(index: pd.Index) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "_reject": pd.Series(None, index=index, dtype=object),

@@ -51,17 +51,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from georisk import export
+from georisk import text
 from georisk.feeds.core import Report
+from georisk.scenario.imports import IMPORTS, PARQUET, VERSION_KEY, version_of
 
 try:
     import fcntl
 except ImportError:  # Windows: no flock; the lock then holds between the threads of one process
     fcntl = None
 
-PARQUET = "incidents.parquet"
-IMPORTS = "imports"
-VERSION_KEY = b"georisk_version"
 # An import whose defective rows exceed this share of the rows in its scope replaces nothing
 # unless forced: it is more likely a misread file than a feed with a few bad rows.
 MAX_DEFECT_SHARE = 0.10
@@ -84,7 +82,7 @@ class StoreBusy(StoreError):
 class ImportRefused(Exception):
     """The import may not replace the incidents in use; `reasons` say why."""
 
-    def __init__(self, reasons: list[str]):
+    def __init__(self, reasons: list[str]) -> None:
         super().__init__("; ".join(reasons))
         self.reasons = reasons
 
@@ -92,15 +90,15 @@ class ImportRefused(Exception):
 def safe_rows(rows: pd.DataFrame) -> pd.DataFrame:
     """An import's listed rows as a person may see and download them (a table's own download
     writes what it shows): text cells that a spreadsheet would run as a formula are neutralised,
-    as in every export (georisk.export)."""
-    return export.neutralise(rows)
+    as in every export (georisk.outputs.export)."""
+    return text.neutralise(rows)
 
 
 def rows_csv(rows: pd.DataFrame) -> bytes:
     """An import's listed rows (Report.issues_frame(), or a version's rows) as the CSV a person
     downloads and opens: formula-safe, UTF-8. The one writer of listed rows, for the version's
     rows.csv and the Data page's download (import_rows.csv) alike."""
-    return export.csv_text(rows).encode("utf-8")
+    return text.csv_text(rows).encode("utf-8")
 
 
 def refusals(report: Report) -> list[str]:
@@ -137,18 +135,10 @@ class Store(Protocol):
     def use_curated(self) -> None: ...
 
 
-def version_of(parquet: Path) -> str | None:
-    """The version an incidents Parquet file holds (None: not a committed import)."""
-    try:
-        metadata = pq.read_schema(parquet).metadata or {}
-    except (OSError, pa.ArrowInvalid):
-        return None
-    value = metadata.get(VERSION_KEY)
-    return value.decode("utf-8") if value else None
-
-
 class FolderStore:
-    def __init__(self, data_dir: Path | str, keep: int = KEEP_VERSIONS, lock_timeout: float = LOCK_TIMEOUT):
+    def __init__(
+        self, data_dir: Path | str, keep: int = KEEP_VERSIONS, lock_timeout: float = LOCK_TIMEOUT
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.folder = self.data_dir / IMPORTS
         self.keep = keep
@@ -285,7 +275,7 @@ class FolderStore:
             {**(table.schema.metadata or {}), VERSION_KEY: version.encode()}
         )
         pq.write_table(table, folder / PARQUET)
-        document = {**report.to_dict(), "version": version, "csv_safety": export.NEUTRALISED}
+        document = {**report.to_dict(), "version": version, "csv_safety": text.NEUTRALISED}
         (folder / "report.json").write_text(
             json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8"
         )

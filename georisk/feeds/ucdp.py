@@ -22,9 +22,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from georisk.feeds.core import Context, Report
+from georisk.feeds.core import FeedContext, Report
 from georisk.feeds.reading import (
+    cited,
     coded,
+    copy_columns,
     dates,
     empty_rows,
     feed_column,
@@ -34,7 +36,7 @@ from georisk.feeds.reading import (
     refuse_other_countries,
     require,
 )
-from georisk.precision import UCDP_WHERE
+from georisk.scenario.precision import UCDP_WHERE
 
 REQUIRED = ("id", "type_of_violence", "side_a", "side_b", "latitude", "longitude", "date_start", "best")
 DATE_PRECISION = {"1": "day", "2": "month", "3": "month", "4": "month", "5": "year"}
@@ -51,7 +53,7 @@ def _is_state_or_civilians(names: pd.Series) -> pd.Series:
 
 
 def read(
-    data: bytes, name: str, context: Context, mapping_text: str | None = None, encoding: str = "auto"
+    data: bytes, name: str, context: FeedContext, mapping_text: str | None = None, encoding: str = "auto"
 ) -> tuple[pd.DataFrame, Report]:
     frame, used, ragged, notes = read_table(data, name, encoding)
     require(frame, REQUIRED, name, "a UCDP GED file")
@@ -72,9 +74,7 @@ def read(
     rows["date_precision"] = coded(frame, "date_prec", DATE_PRECISION, "day")
     rows["lat"], rows["lon"] = frame["latitude"], frame["longitude"]
     rows["geo_precision"] = coded(frame, "where_prec", UCDP_WHERE, "unknown")
-    rows["location"] = feed_column(frame, "where_coordinates")
-    rows["district"] = feed_column(frame, "adm_2")
-    rows["province"] = feed_column(frame, "adm_1")
+    copy_columns(rows, frame, {"location": "where_coordinates", "district": "adm_2", "province": "adm_1"})
     rows["killed"] = frame["best"]
     rows["wounded"] = pd.NA
     low, high = (
@@ -98,9 +98,7 @@ def read(
         + feed_column(frame, "where_description").fillna("").astype(str)
     )
     article = feed_column(frame, "source_article").fillna("").astype(str).str.replace(r"\s+", " ", regex=True)
-    rows["source"] = (
-        "UCDP GED event " + event_id.fillna("") + np.where(article != "", " (" + article.str[:200] + ")", "")
-    )
+    rows["source"] = cited("UCDP GED event ", event_id.fillna(""), article, limit=200)
     rows["confidence"] = "reported"
     neither = a_is_state & b_is_state
     dyad = feed_column(frame, "dyad_name").fillna("").astype(str)

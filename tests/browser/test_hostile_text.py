@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from georisk import briefing, overview, risk
-from georisk import filters as flt
-from georisk.dataset import load_dataset
-from georisk.view import View
+from georisk.analysis import overview
+from georisk.model import settings
+from georisk.outputs import briefing
+from georisk.scenario.dataset import load_dataset
+from georisk.view import View, choices_for
 from tests.browser.conftest import running_app, settle
 from tests.hostile import HOSTILE, plant
 
@@ -64,10 +65,8 @@ def test_hostile_text_stays_text(hostile_server, context, path, in_text):
 def test_briefing_of_hostile_data_opens_without_running_anything(hostile_server, context, tmp_path):
     _, folder = hostile_server
     dataset = load_dataset(folder)
-    choices = flt.choices_for(dataset)
-    summary = overview.summarise(
-        View.of(dataset, choices.defaults(), choices), risk.DEFAULTS, risk.context_of(dataset)
-    )
+    choices = choices_for(dataset)
+    summary = overview.summarise(View.of(dataset, choices.defaults(), choices), settings.DEFAULTS)
     html = briefing.build(summary, f"https://example.org/?q={HOSTILE}").html
     path = tmp_path / "briefing.html"
     path.write_text(html, encoding="utf-8")

@@ -6,10 +6,10 @@ import re
 import urllib.parse
 from functools import cache
 
-from georisk import filters as flt
-from georisk.dataset import load_dataset
+from georisk.link import filters_from_params
+from georisk.view import choices_for, filtered
 from tests.browser.conftest import settle
-from tests.conftest import DATA
+from tests.support import bundled
 
 DEEP_LINK = {
     "sector": ["energy"],
@@ -24,13 +24,13 @@ DEEP_LINK = {
 @cache
 def expected_counts(query: str) -> tuple[int, int, int]:
     """What the package says the view holds: (events, incidents, sites)."""
-    dataset = load_dataset(DATA)
-    choices = flt.choices_for(dataset)
-    filters = flt.from_params(urllib.parse.parse_qs(query), choices).filters
+    dataset = bundled()
+    choices = choices_for(dataset)
+    filters = filters_from_params(urllib.parse.parse_qs(query), choices).filters
     return (
-        len(flt.apply(dataset.events, "events", filters)),
-        len(flt.apply(dataset.incidents, "incidents", filters)),
-        len(flt.apply(dataset.sites, "sites", filters)),
+        len(filtered(dataset.events, "events", filters)),
+        len(filtered(dataset.incidents, "incidents", filters)),
+        len(filtered(dataset.sites, "sites", filters)),
     )
 
 
@@ -182,7 +182,7 @@ def test_bad_parameters_give_a_notice_and_the_defaults(server, context):
         assert words in notice, words
     assert len(notice) < 2_000, "a huge value is not echoed in full"
     state = widget_state(page)
-    defaults = flt.choices_for(load_dataset(DATA)).defaults()
+    defaults = choices_for(bundled()).defaults()
     assert state["sector"] == state["region"] == []
     assert (state["from"], state["to"], state["asof"]) == (
         defaults.start.isoformat(),
