@@ -23,6 +23,7 @@ from georisk.outputs import briefing, printing
 from georisk.scenario import catalogue
 from georisk.scenario.catalogue import CATALOG
 from georisk.scenario.dataset import BUNDLED_DATA, load_dataset
+from georisk.scenario.imports import PARQUET
 from georisk.view import View, choices_for
 
 if TYPE_CHECKING:  # the feeds load only for the commands that import
@@ -137,7 +138,7 @@ def import_feed(args: argparse.Namespace) -> int:
     except StoreError as err:  # busy, or a write failed: nothing changed
         print(f"error: {err}", file=sys.stderr)
         return 1
-    print(f"committed as version {version.id}: {args.out / feeds.store.PARQUET} now holds these incidents")
+    print(f"committed as version {version.id}: {args.out / PARQUET} now holds these incidents")
     print(report.summary())
     return 0
 

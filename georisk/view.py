@@ -14,6 +14,7 @@ to the site scores: computed once per (dataset, filters, date, model) for the wh
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -241,8 +242,8 @@ def quarter_end(label: str, choices: Choices) -> dt.date:
 
 
 # Scorings of views, shared by every session: a site table is small (a row per site), so the
-# bound is in entries. The dataset is kept with each entry so that an id reused after a reload
-# never returns another dataset's scores.
+# bound is in entries. Each entry holds a weak reference to its dataset: a reloaded folder frees
+# the old dataset (and its model context), and an id reused after that never returns its scores.
 SCORINGS_KEPT = 128
 _scorings = limits.LruCache(SCORINGS_KEPT)
 
@@ -292,11 +293,11 @@ class View:
         when = pd.Timestamp(self.filters.asof if asof is None else asof)
         key = (id(self.dataset), self.filters, when, model)
         made = _scorings.get(key)
-        if made is None or made[0] is not self.dataset:
+        if made is None or made[0]() is not self.dataset:
             scores, units = scoring.score_sites(
                 self.sites, self.ctx, when, model, self.filters.actors, self.incident_mask
             )
-            made = (self.dataset, (scores, units))
+            made = (weakref.ref(self.dataset), (scores, units))
             _scorings.put(key, made)
         return made[1]
 

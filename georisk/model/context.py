@@ -355,15 +355,11 @@ _shared_lock = threading.Lock()
 
 
 def shared(dataset: Dataset) -> ModelContext:
-    """The model context of `dataset`, made on first use and then shared."""
+    """The model context of `dataset`, made on first use and then shared. Made under the lock:
+    sessions arriving together on a cold start wait for one context instead of each making one."""
     key = id(dataset)
     with _shared_lock:
-        made = _shared.get(key)
-    if made is None:
-        made = context_of(dataset)
-        with _shared_lock:
-            if key not in _shared:
-                _shared[key] = made
-                weakref.finalize(dataset, _shared.pop, key, None)
-            made = _shared[key]
-    return made
+        if key not in _shared:
+            _shared[key] = context_of(dataset)
+            weakref.finalize(dataset, _shared.pop, key, None)
+        return _shared[key]

@@ -21,6 +21,7 @@ from georisk.view import (
     quarter_labels,
     quarter_of,
 )
+from tests.conftest import DATA
 from tests.support import bundled, choices, valid_filters
 
 TABLES = ("events", "incidents", "sites", "indicators")
@@ -186,3 +187,23 @@ def test_a_view_keeps_no_copy_of_its_incidents():
     assert 0 < len(rows) < len(d.incidents)
     assert not any(value is rows for value in vars(view).values())
     assert view.incidents is not rows, "made anew, not cached"
+
+
+def test_a_scored_view_does_not_keep_its_dataset_alive():
+    """The shared scorings and model contexts must not hold a dataset: when the app reloads an
+    edited folder, the old dataset (millions of incidents) has to be freed."""
+    import gc
+    import weakref
+
+    from georisk.model import context, settings
+    from georisk.scenario.dataset import load_dataset
+    from georisk.view import choices_for
+
+    dataset = load_dataset(DATA)
+    view = View.of(dataset, choices_for(dataset).defaults())
+    scores, _ = view.scores(settings.DEFAULTS)
+    assert len(scores) and view.scores(settings.DEFAULTS)[0] is scores, "the second call is cached"
+    gone, key = weakref.ref(dataset), id(dataset)
+    del dataset, view
+    gc.collect()
+    assert gone() is None and key not in context._shared
