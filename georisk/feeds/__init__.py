@@ -1,7 +1,7 @@
 """Importers for incident feeds: ACLED exports, the Global Terrorism Database, the UCDP
 Georeferenced Event Dataset, and any other CSV with a small mapping file. Each reads its format
 into the curated incident columns; `core` does the rest the same way for all (checks, placing,
-actor families, the report); `store` keeps the versions.
+actor families, the report); `store` commits them to the store (georisk.store).
 
     python -m georisk import acled|gtd|ucdp|csv FILE [--mapping MAPPING.toml] --out DATA_DIR
 """
@@ -17,14 +17,14 @@ import pandas as pd
 from georisk.feeds import acled, gtd, mapped, ucdp
 from georisk.feeds.core import FeedContext, Report, finish
 from georisk.feeds.reading import FeedError
-from georisk.feeds.store import FolderStore, StoreError, Version, rows_csv, safe_rows
+from georisk.feeds.store import Run, StoreError, commit_import, rows_csv, safe_rows
 from georisk.scenario.dataset import BUNDLED_DATA, load_dataset
 
 __all__ = [
     "FeedError",
-    "FolderStore",
+    "Run",
     "StoreError",
-    "Version",
+    "commit_import",
     "context_for",
     "import_file",
     "rows_csv",
@@ -88,12 +88,12 @@ def import_file(
     encoding: str = "auto",
     commit: bool = True,
     force: bool = False,
-) -> tuple[pd.DataFrame, Report, Version | None]:
+) -> tuple[pd.DataFrame, Report, Run | None]:
     """Import a feed file into the data folder `out`: (incidents, report, the version committed).
     With commit=False the feed is only checked. Raises ImportRefused (and changes nothing) for an
     import that may not replace the incidents in use, unless forced."""
     context = context_for(out)
     mapping_text = Path(mapping).read_text(encoding="utf-8") if mapping else None
     incidents, report = run(kind, Path(path).read_bytes(), Path(path).name, context, mapping_text, encoding)
-    version = FolderStore(out).commit(incidents, report, force=force) if commit else None
+    version = commit_import(out, incidents, report, force=force, actor="command line") if commit else None
     return incidents, report, version

@@ -20,6 +20,8 @@ from georisk.scenario.catalogue import read_catalog
 from georisk.scenario.reading import Table, load_tables
 from georisk.scenario.rules import apply_cross_file_rules
 from georisk.scenario.schema import DateWindow, date_window
+from georisk.store import location
+from georisk.store.database import Freshness
 
 # The bundled scenario, anchored on this file rather than the working directory.
 BUNDLED_DATA = Path(__file__).resolve().parents[2] / "data"
@@ -65,6 +67,10 @@ class Dataset:
     catalog: dict
 
     catalog_problems: list[Problem] = field(default_factory=list)
+    # The store's version in use (None: the curated incidents.csv, or an old folder store's file).
+    stored: location.Stored | None = None
+    # Why the store could not be read (the curated incidents are shown then).
+    store_problem: str | None = None
 
     # The good rows of each table.
     @property
@@ -141,11 +147,26 @@ class Dataset:
 
     @cached_property
     def incident_source(self) -> IncidentSource:
-        """The curated incidents.csv, or the import in use (its feed, file, date and licence)."""
+        """The curated incidents.csv, or the store's version in use (its feeds, their dates and
+        licences), or an import of the old folder store."""
         entry = self.catalog.get("files", {}).get("incidents.csv", {})
         curated = IncidentSource(
             True, "curated incidents.csv", entry.get("source", ""), entry.get("licence", "")
         )
+        if self.stored is not None:
+            feeds = self.stored.credit
+            how = {"refresh": "refreshed from its service", "import": "imported", "migration": "imported"}
+            return IncidentSource(
+                False,
+                "; ".join(
+                    f"{FEED_NAMES.get(feed, feed)} {how.get(c['kind'], c['kind'])} {c['finished'][:10]}"
+                    + (f" ({c['label']})" if c["kind"] != "refresh" else "")
+                    for feed, c in feeds.items()
+                ),
+                "; ".join(dict.fromkeys(c["citation"] for c in feeds.values() if c["citation"])),
+                "; ".join(dict.fromkeys(c["licence"] for c in feeds.values() if c["licence"])),
+                self.stored.version,
+            )
         if self.tables["incidents"].file == "incidents.csv":
             return curated
         version = imports.version_of(self.data_dir / self.tables["incidents"].file)
@@ -162,6 +183,12 @@ class Dataset:
             report["licence"],
             version,
         )
+
+    @property
+    def freshness(self) -> list[Freshness]:
+        """Each feed's last successful update and latest event, read from the store (a few
+        seconds old at most: a refresh that found nothing new still counts as an update)."""
+        return location.freshness(self.data_dir)
 
     def sources_text(self) -> str:
         """The credit line for anything made from this dataset: the incidents in use first (the
@@ -210,7 +237,12 @@ class Dataset:
 def load_dataset(data_dir: Path | str) -> Dataset:
     data_dir = Path(data_dir)
     catalog, catalog_problems = read_catalog(data_dir)
-    tables = load_tables(data_dir, catalog.get("scenario", {}).get("date_windows"))
-    dataset = Dataset(data_dir, tables, catalog, catalog_problems)
+    stored, problem = location.stored_incidents(data_dir)
+    tables = load_tables(
+        data_dir,
+        catalog.get("scenario", {}).get("date_windows"),
+        {"incidents": (f"store version {stored.version}", stored.reader())} if stored else None,
+    )
+    dataset = Dataset(data_dir, tables, catalog, catalog_problems, stored, problem)
     apply_cross_file_rules(tables, dataset.country)
     return dataset

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -673,15 +673,19 @@ def empty_geoframe(spec: TableSpec) -> gpd.GeoDataFrame:
 PARQUET_BATCH = 250_000
 
 
-def load_parquet_table(path: Path, spec: TableSpec, windows: Mapping[str, DateWindow] | None = None) -> Table:
-    """An imported table stored as Parquet: checked against the same schema as its CSV form."""
+def load_parquet_table(
+    path: Path | BinaryIO, spec: TableSpec, windows: Mapping[str, DateWindow] | None = None, name: str = ""
+) -> Table:
+    """An imported table stored as Parquet (a file, or the store's bytes named `name`): checked
+    against the same schema as its CSV form."""
+    name = name or Path(path).name
     try:
         parquet = pq.ParquetFile(path)
         columns = set(parquet.schema_arrow.names)
         missing = [c for c in spec.required_columns if c not in columns]
         if missing:
-            problem = Problem(path.name, None, None, f"missing required column(s): {', '.join(missing)}")
-            return Table(spec, empty_frame(spec), [problem], file=path.name)
+            problem = Problem(name, None, None, f"missing required column(s): {', '.join(missing)}")
+            return Table(spec, empty_frame(spec), [problem], file=name)
         # Across batches: the row each problem names, and the ids already seen (first one kept).
         index_column = "source_row" if "source_row" in columns else None
         key = next((c for c in spec.key if c in columns), None)
@@ -702,13 +706,13 @@ def load_parquet_table(path: Path, spec: TableSpec, windows: Mapping[str, DateWi
                 for row in frame.index[again]:
                     problems.append(
                         Problem(
-                            path.name, int(row), key, _explain("field_uniqueness"), str(frame.at[row, key])
+                            name, int(row), key, _explain("field_uniqueness"), str(frame.at[row, key])
                         )
                     )
                 dropped.append(frame[again])
                 frame = frame[~again]
             start += batch.num_rows
-            good, found = _validate_parquet_batch(frame, spec, path.name, windows)
+            good, found = _validate_parquet_batch(frame, spec, name, windows)
             problems += found
             dropped.append(_dropped(frame, good))
             kept.append(good)
@@ -717,15 +721,15 @@ def load_parquet_table(path: Path, spec: TableSpec, windows: Mapping[str, DateWi
         return Table(
             spec,
             empty_frame(spec),
-            [Problem(path.name, None, None, f"unreadable Parquet: {err}")],
-            file=path.name,
+            [Problem(name, None, None, f"unreadable Parquet: {err}")],
+            file=name,
         )
     if not kept:
-        return Table(spec, _parse_dates(empty_frame(spec), spec), problems, file=path.name)
+        return Table(spec, _parse_dates(empty_frame(spec), spec), problems, file=name)
     frame = kept[0] if len(kept) == 1 else pd.concat(kept)
     gone = pd.concat(dropped) if dropped else frame.iloc[0:0]
     gone.attrs = {}
-    return Table(spec, frame, problems, file=path.name, dropped=gone)
+    return Table(spec, frame, problems, file=name, dropped=gone)
 
 
 def _parquet_rows(whole: pd.DataFrame, index_column: str | None) -> pd.Index:
@@ -757,17 +761,34 @@ def _dropped(raw: pd.DataFrame, kept: pd.DataFrame) -> pd.DataFrame:
     return dropped
 
 
-def load_table(data_dir: Path, spec: TableSpec, windows: Mapping[str, DateWindow] | None = None) -> Table:
-    """One table; `windows` are the scenario's plausible date windows (default: schema's)."""
+def load_table(
+    data_dir: Path,
+    spec: TableSpec,
+    windows: Mapping[str, DateWindow] | None = None,
+    stored: tuple[str, BinaryIO] | None = None,
+) -> Table:
+    """One table; `windows` are the scenario's plausible date windows (default: schema's).
+    `stored` (name, Parquet bytes): the store's version in use, which takes the place of the
+    curated file (and of an imported Parquet file from the old folder store)."""
     path = Path(data_dir) / spec.filename
     if spec.geometry:
         return load_geojson_table(path, spec, windows)
+    if stored is not None:
+        table = load_parquet_table(stored[1], spec, windows, name=stored[0])
+        table.file = stored[0]
+        return table
     imported = path.with_suffix(".parquet")
-    if imported.is_file():  # an imported feed takes the place of the curated file
+    if imported.is_file():  # an imported feed of the old folder store (read-only, not moved yet)
         return load_parquet_table(imported, spec, windows)
     return load_csv_table(path, spec, windows)
 
 
-def load_tables(data_dir: Path, windows: Mapping[str, DateWindow] | None = None) -> dict[str, Table]:
-    """Every table of the folder, each validated on its own (no cross-file rules yet)."""
-    return {spec.name: load_table(Path(data_dir), spec, windows) for spec in TABLES}
+def load_tables(
+    data_dir: Path,
+    windows: Mapping[str, DateWindow] | None = None,
+    stored: Mapping[str, tuple[str, BinaryIO]] | None = None,
+) -> dict[str, Table]:
+    """Every table of the folder, each validated on its own (no cross-file rules yet); `stored`
+    gives tables that come from the store instead (by table name)."""
+    stored = stored or {}
+    return {spec.name: load_table(Path(data_dir), spec, windows, stored.get(spec.name)) for spec in TABLES}
