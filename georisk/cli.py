@@ -1,10 +1,14 @@
 """Command line: `python -m georisk validate [DATA_DIR]`, `python -m georisk catalog [DATA_DIR]`,
 `python -m georisk brief --asof 2016-12-15 --sector energy --out brief.pdf`,
 `python -m georisk import acled|gtd|ucdp|csv FILE [--mapping MAPPING] --out DATA_DIR [--check] [--force]`,
-`python -m georisk imports list|show|restore|curated ...` (the kept versions of the imports).
+`python -m georisk imports list|show|restore|curated ...` (the kept versions of the incidents),
+`python -m georisk refresh [--data DIR] [--feed acled|ucdp ...]` (pull the services into the store),
+`python -m georisk status [--data DIR]` (each source's freshness as JSON, for monitoring),
+`python -m georisk store upgrade|runs [--data DIR]` (apply the store's migrations; list its runs).
 
-Exit status: 0 when the folder is clean (or the import was committed), 1 when any problem was
-found (or the import was refused: nothing changed), 2 for bad arguments.
+Exit status: 0 when the folder is clean (or the import was committed, the refresh succeeded, every
+source is fresh), 1 when any problem was found (or the import was refused, a refresh failed: nothing
+changed; a source is stale), 2 for bad arguments.
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ from georisk.outputs import briefing, printing
 from georisk.scenario import catalogue
 from georisk.scenario.catalogue import CATALOG
 from georisk.scenario.dataset import BUNDLED_DATA, load_dataset
-from georisk.scenario.imports import PARQUET
 from georisk.view import View, choices_for
 
 if TYPE_CHECKING:  # the feeds load only for the commands that import
@@ -127,7 +130,7 @@ def import_feed(args: argparse.Namespace) -> int:
         print(report.summary())
         return 1 if reasons else 0
     try:
-        version = feeds.FolderStore(args.out).commit(incidents, report, force=args.force)
+        version = feeds.commit_import(args.out, incidents, report, force=args.force, actor="command line")
     except ImportRefused as refused:
         print(
             f"refused, nothing changed: {refused}. Check the rows listed above, or use --force.",
@@ -138,7 +141,10 @@ def import_feed(args: argparse.Namespace) -> int:
     except StoreError as err:  # busy, or a write failed: nothing changed
         print(f"error: {err}", file=sys.stderr)
         return 1
-    print(f"committed as version {version.id}: {args.out / PARQUET} now holds these incidents")
+    if version.outcome == "unchanged":
+        print(f"nothing new: the store already holds these incidents (run {version.id})")
+    else:
+        print(f"committed as version {version.id} ({version.summary}); it is in use")
     print(report.summary())
     return 0
 
@@ -166,16 +172,20 @@ def print_report(report: Report, listed: pd.DataFrame) -> None:
 
 
 def imports(args: argparse.Namespace) -> int:
-    from georisk.feeds.store import FolderStore, StoreError
+    from georisk.feeds.store import StoreError, report_of, store_for
 
-    store = FolderStore(args.data)
+    try:
+        store = store_for(args.data)
+    except StoreError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     if args.action == "list":
         versions = store.versions()
         if not versions:
-            print(f"no import versions in {args.data}: the curated incidents.csv is in use")
+            print(f"no versions in the store of {args.data}: the curated incidents.csv is in use")
         for v in versions:
-            print(f"{'*' if v.in_use else ' '} {v.id}  {v.created}  {v.kind}  {v.file}  {v.summary}")
-        if versions and not any(v.in_use for v in versions):
+            print(f"{'*' if v.current else ' '} {v.id}  {v.started}  {v.kind}  {v.label}  {v.summary}")
+        if versions and not any(v.current for v in versions):
             print("(the curated incidents.csv is in use)")
         return 0
     if args.action == "curated":
@@ -191,18 +201,75 @@ def imports(args: argparse.Namespace) -> int:
         return 2
     try:
         if args.action == "show":
-            report, rows = store.report(args.version)
+            report, rows = report_of(store, args.version)
             print_report(report, rows)
-            print(report.summary())
+            print(store.run(args.version).summary)
         else:
-            store.restore(args.version)
-            print(f"version {args.version} is in use in {args.data}")
+            run = store.restore(args.version, actor="command line")
+            print(
+                f"version {args.version} is back in use in {args.data}, as version {run.id} ({run.summary})"
+            )
     except KeyError as err:
         print(f"error: {err.args[0]}", file=sys.stderr)
         return 2
     except StoreError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    return 0
+
+
+def refresh_feeds(args: argparse.Namespace) -> int:
+    from georisk.feeds.refresh import refresh as pull
+    from georisk.feeds.store import StoreError
+
+    try:
+        outcomes = pull(
+            args.data,
+            tuple(args.feed) if args.feed else None,
+            budget=args.budget,
+            actor="command line",
+            progress=lambda line: print(line, flush=True),
+        )
+    except StoreError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    for outcome in outcomes:
+        print(outcome.line(), file=sys.stdout if outcome.ok else sys.stderr)
+    return 0 if all(o.ok for o in outcomes) else 1
+
+
+def status(args: argparse.Namespace) -> int:
+    """Each source's freshness as JSON (for a monitoring system); exit 1 when one is stale or
+    its last refresh failed."""
+    import json
+
+    from georisk.feeds.refresh import read_config
+    from georisk.store import location
+
+    document = location.status(args.data, read_config(args.data).stale_after_hours)
+    print(json.dumps(document, indent=2))
+    return 0 if document["ok"] else 1
+
+
+def store_command(args: argparse.Namespace) -> int:
+    from georisk.feeds.store import StoreError, store_for
+    from georisk.store import migrate
+
+    try:
+        store = store_for(args.data)  # opening applies the migrations the store lacks
+    except StoreError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    if args.action == "upgrade":
+        revision = migrate.current(store.engine)
+        print(f"{store!r} is at schema revision {revision} (the newest is {migrate.head()})")
+        return 0
+    for run in store.runs(limit=args.limit):
+        mark = "*" if run.current else " "
+        print(
+            f"{mark} {run.id}  {run.started}  {run.kind:9} {run.feed or '-':6} {run.outcome:9} "
+            f"{run.summary}  {run.seconds:.1f} s  {run.label}" + (f"  ({run.reason})" if run.reason else "")
+        )
     return 0
 
 
@@ -243,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     feed.add_argument("file", type=Path)
     feed.add_argument("--mapping", type=Path, help="TOML mapping for a plain CSV (see examples/mappings/)")
     feed.add_argument("--encoding", default="auto", help="the file's encoding if not UTF-8 (default: detect)")
-    feed.add_argument("--out", type=Path, required=True, help="the data folder to write incidents.parquet to")
+    feed.add_argument("--out", type=Path, required=True, help="the data folder whose store takes the import")
     feed.add_argument("--check", action="store_true", help="only check the feed and print its report")
     feed.add_argument(
         "--force", action="store_true", help="commit even an import that keeps no row or rejects too many"
@@ -254,7 +321,33 @@ def main(argv: list[str] | None = None) -> int:
     versions.add_argument(
         "--data", type=Path, default=BUNDLED_DATA, help="data folder (default: the bundled one)"
     )
+    pull = commands.add_parser(
+        "refresh", help="pull new and changed events from ACLED and UCDP into the store"
+    )
+    pull.add_argument(
+        "--data", type=Path, default=BUNDLED_DATA, help="data folder (default: the bundled one)"
+    )
+    pull.add_argument("--feed", action="append", choices=("acled", "ucdp"), help="only this feed (repeat)")
+    pull.add_argument(
+        "--budget", type=float, default=900.0, help="seconds one feed's pull may take, retries included"
+    )
+    state = commands.add_parser("status", help="each source's freshness as JSON, for monitoring")
+    state.add_argument(
+        "--data", type=Path, default=BUNDLED_DATA, help="data folder (default: the bundled one)"
+    )
+    kept = commands.add_parser("store", help="the store: apply its migrations, list its runs")
+    kept.add_argument("action", choices=("upgrade", "runs"))
+    kept.add_argument(
+        "--data", type=Path, default=BUNDLED_DATA, help="data folder (default: the bundled one)"
+    )
+    kept.add_argument("--limit", type=int, default=50, help="how many runs to list (newest first)")
     args = parser.parse_args(argv)
+    if args.command == "refresh":
+        return refresh_feeds(args)
+    if args.command == "status":
+        return status(args)
+    if args.command == "store":
+        return store_command(args)
     if args.command == "import":
         return import_feed(args)
     if args.command == "imports":

@@ -1,4 +1,5 @@
-"""The data behind the dashboard: where each file comes from, and what was wrong with it."""
+"""The data behind the dashboard: where each file comes from, what was wrong with it, how fresh
+the incidents are, and every import and refresh that changed them."""
 
 import streamlit as st
 
@@ -15,6 +16,13 @@ data_page.incidents_in_use(dataset)
 
 st.header("Validation")
 data_page.validation(dataset.problems_frame())
+
+st.header("Freshness and refresh", anchor=False)
+data_page.sources_freshness(dataset)
+data_page.refresh_panel(dataset)
+
+st.header("Runs", anchor=False)
+imports.runs_table(dataset)
 
 st.header("Bring your own scenario")
 data_page.own_scenario()

@@ -17,6 +17,7 @@ from georisk.analysis import overview
 from georisk.app.url import session_id
 from georisk.model import settings
 from georisk.scenario.dataset import Dataset, data_dir_from, load_dataset
+from georisk.store import location
 from georisk.view import Choices, View, choices_for
 
 
@@ -38,6 +39,8 @@ class Loaded:
     that clears Streamlit's caches, and with a million incidents reloading costs seconds."""
 
     _lock = threading.Lock()
+    _load_lock = threading.Lock()
+    _loading: tuple | None = None  # the key being loaded, while a session loads it
     # The one loaded scenario, by its folder and the folder's stamp; only the latest is kept.
     # Tests set it to None to start a case from the files.
     current: tuple[tuple, Loaded] | None = None
@@ -84,14 +87,33 @@ class Loaded:
 
     @classmethod
     def of(cls, data_dir: Path) -> Loaded:
-        """The scenario of `data_dir`, loaded again when a file in it has changed."""
-        key = (str(data_dir), _stamp(data_dir))
+        """The scenario of `data_dir`, loaded again when a file in it or the store's version in
+        use has changed (checked on every run: a stat of the folder and one small query). While
+        one session loads a new version, the others go on with the old one; only the first load
+        makes sessions wait."""
+        key = (str(data_dir), _stamp(data_dir), location.token(data_dir))
         with cls._lock:
-            if cls.current is None or cls.current[0] != key:
-                # Only the latest version of the data is kept: an edited file frees the old one.
-                cls.current = None
-                cls.current = (key, cls(data_dir))
-            return cls.current[1]
+            current = cls.current
+            if current is not None and current[0] == key:
+                return current[1]
+            serving = current is not None and current[0][0] == key[0]
+            if serving and cls._loading is not None:
+                return current[1]  # a newer version is being loaded: show this one meanwhile
+            cls._loading = key
+        try:
+            with cls._load_lock:  # one load at a time (a first load makes the others wait here)
+                if cls.current is not None and cls.current[0] == key:
+                    return cls.current[1]
+                if not serving:
+                    cls.current = None  # another folder: free the old one before loading
+                made = cls(data_dir)
+                with cls._lock:
+                    # Only the latest version of the data is kept: the old one is freed.
+                    cls.current = (key, made)
+                return made
+        finally:
+            with cls._lock:
+                cls._loading = None
 
 
 def loaded() -> Loaded:

@@ -1,15 +1,27 @@
 """The sections of the Data page: which scenario this is, its files, the incidents in use and
-those whose coordinates disagree with their feed, the validation list, and how to bring your
-own scenario or feed (the import panel itself is georisk.app.imports)."""
+those whose coordinates disagree with their feed, the validation list, how to bring your own
+scenario or feed, and refreshing the feeds from their services (the import panel and the runs
+are georisk.app.imports)."""
 
 from __future__ import annotations
+
+import os
 
 import pandas as pd
 import streamlit as st
 
-from georisk.app import roles
-from georisk.scenario.dataset import Dataset
+from georisk.analysis import freshness
+from georisk.app import access, imports, roles
+from georisk.feeds.refresh import RefreshConfig, read_config
+from georisk.outputs import export
+from georisk.scenario.dataset import FEED_NAMES, Dataset
 from georisk.text import escape_markdown
+
+# Where each service's credentials are looked for, in order (their values are never shown).
+CREDENTIALS = {
+    "acled": (("ACLED_EMAIL", "ACLED_PASSWORD"), "acled"),
+    "ucdp": (("UCDP_TOKEN",), "ucdp"),
+}
 
 
 def scenario_caption(dataset: Dataset) -> None:
@@ -39,8 +51,8 @@ def incidents_in_use(dataset: Dataset) -> None:
     if not source.curated:
         st.info(
             f"Incidents in use: {escape_markdown(source.credit())} "
-            f"(version {escape_markdown(source.version or 'unknown')}). Its report is under Import an "
-            "incident feed → Kept versions.",
+            f"(version {escape_markdown(source.version or 'unknown')}). Each run that made it, with "
+            "its report, is under Runs.",
             icon=":material/upload_file:",
         )
     flagged = dataset.incidents[dataset.incidents["location_flag"].notna()]
@@ -86,5 +98,129 @@ def feeds_explained() -> None:
     st.markdown(
         "- `python -m georisk import acled|gtd|ucdp|csv FILE [--mapping M] --out DATA_DIR "
         "[--check] [--force]`\n"
-        "- `python -m georisk imports list|show|restore|curated [VERSION] --data DATA_DIR`"
+        "- `python -m georisk imports list|show|restore|curated [VERSION] --data DATA_DIR`\n"
+        "- `python -m georisk refresh --data DATA_DIR` (what Refresh now does; schedule it with cron "
+        "or a systemd timer), `python -m georisk status --data DATA_DIR` (freshness as JSON)"
     )
+
+
+def sources_freshness(dataset: Dataset) -> None:
+    """Each source's stamp, with the limit past which it is called stale."""
+    stamps = export.stamps(dataset)
+    for stamp in stamps:
+        icon = (
+            ":material/schedule:"
+            if stamp.stale
+            else (":material/sync_problem:" if stamp.failure else ":material/update:")
+        )
+        st.markdown(f"{icon} {escape_markdown(stamp.line())}")
+    if any(s.feed for s in stamps):
+        hours = stamps[0].stale_after_hours
+        st.caption(
+            "A source is stale when its last good update is older than "
+            + (f"{freshness.hours_words(hours)}." if hours else "its limit (unknown here).")
+            + " A refresh that found nothing new counts as an update."
+        )
+
+
+def refresh_panel(dataset: Dataset) -> None:
+    """What a refresh would pull, where its credentials come from, and "Refresh now" (analysts
+    only: it changes the data everyone sees)."""
+    config = read_config(dataset.data_dir)
+    role = roles.session_access()
+    show_config(config)
+    if not role.analyst:
+        st.info(
+            f"{escape_markdown(role.reason)} Analysts refresh the feeds from their services here. "
+            f"{access.HOW_TO_ENABLE}",  # our own text, with its command as code
+            icon=":material/lock:",
+        )
+        return
+    credentials_sources()
+    if st.button("Refresh now", key="refresh.now", icon=":material/sync:"):
+        if not roles.refuse_viewer():
+            run_refresh(dataset)
+
+
+def show_config(config: RefreshConfig) -> None:
+    first, _ = config.window()
+    lines = [
+        "Feeds: " + ", ".join(FEED_NAMES.get(f, f) for f in config.feeds),
+        f"Events from {first.isoformat()}" + ("" if config.start else " (the default: a year back)"),
+        f"Stale after {freshness.hours_words(config.stale_after_hours)}",
+    ]
+    if "acled" in config.feeds:
+        where = f"bounding box {config.acled_bbox}" if config.acled_bbox else config.acled_country
+        lines.append(f"ACLED: {where or 'the scenario country'}")
+    if "ucdp" in config.feeds:
+        lines.append(
+            "UCDP GED: "
+            + (
+                f"country {config.ucdp_country_id}"
+                if config.ucdp_country_id is not None
+                else "no country_id set"
+            )
+        )
+    st.markdown(
+        "The refresh configuration in use (`refresh.toml` in the data folder):\n"
+        + "\n".join(f"- {escape_markdown(line)}" for line in lines)
+    )
+    for problem in config.problems:
+        st.warning(escape_markdown(problem), icon=":material/warning:")
+
+
+def credentials_sources() -> None:
+    """Where each service's credentials come from, and whether they were found there; never
+    their values."""
+    lines = []
+    for feed, (names, section) in CREDENTIALS.items():
+        found_env = all(os.environ.get(n) for n in names)
+        found_secrets = _secrets_have(section)
+        where = (
+            "found in the environment"
+            if found_env
+            else ("found in the secrets" if found_secrets else "not found")
+        )
+        lines.append(
+            f"{FEED_NAMES[feed]}: the environment ({' and '.join(f'`{n}`' for n in names)}), else the "
+            f"`[{section}]` section of `.streamlit/secrets.toml`: {where}."
+        )
+    st.caption("  \n".join(lines))
+
+
+def _secrets_have(section: str) -> bool:
+    try:
+        return section in st.secrets
+    except FileNotFoundError:  # no secrets file at all
+        return False
+
+
+def run_refresh(dataset: Dataset) -> None:
+    """Run a refresh in this page's run, each progress line shown as it comes, then one line per
+    feed. Another refresh already running makes this one a no-op that says so."""
+    from georisk.feeds import refresh
+    from georisk.store.database import StoreError
+
+    with st.status("Refreshing the feeds…", expanded=True) as status:
+
+        def say(line: str) -> None:
+            st.markdown(escape_markdown(line))
+
+        try:
+            outcomes = refresh.refresh(dataset.data_dir, actor=imports.actor(), progress=say)
+        except StoreError as err:  # the store could not be opened or made: nothing ran
+            st.error(escape_markdown(str(err)))
+            status.update(label="The refresh could not start", state="error")
+            return
+        for outcome in outcomes:
+            icon = ":material/check:" if outcome.ok else ":material/error:"
+            st.markdown(f"{icon} {escape_markdown(outcome.line())}")
+            for line in outcome.lines:
+                st.markdown(escape_markdown(line))
+        if outcomes and all(o.skipped for o in outcomes):
+            status.update(label="Skipped: another refresh is running", state="complete")
+        elif all(o.ok for o in outcomes):
+            status.update(label="Refresh finished", state="complete")
+        else:
+            status.update(label="Refresh finished; a feed failed and kept its incidents", state="error")
+    st.caption("Every page shows the refreshed incidents from its next run.")

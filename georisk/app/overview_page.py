@@ -7,18 +7,20 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from georisk.analysis import overview
+from georisk.analysis import freshness, overview
 from georisk.analysis.overview import Summary
 from georisk.app import since_control, site_panel
 from georisk.model import methodology as model_methodology
 from georisk.model import ratings, settings
+from georisk.outputs import export
 from georisk.scenario.dataset import Dataset
 from georisk.text import escape_markdown
 from georisk.view import View
 
 
 def headline_box(summary: Summary) -> None:
-    """The portfolio's band and its change, the most exposed site, the ratings notice, the trend."""
+    """The portfolio's band and its change, the most exposed site, the ratings notice, whether the
+    risk rests on stale data, the trend."""
     head = summary.headline
     with st.container(border=True):
         if head.band:
@@ -32,6 +34,10 @@ def headline_box(summary: Summary) -> None:
         notice = summary.ratings.text()
         if notice:
             st.warning(escape_markdown(notice), icon=":material/warning:")
+        # Read on every run, not kept in the shared summary: data goes stale while a view stays.
+        stale = freshness.stale_sentence(export.stamps(summary.view.dataset))
+        if stale:
+            st.warning(escape_markdown(stale), icon=":material/schedule:")
         st.markdown(escape_markdown(head.trend_sentence()))
         st.caption(f"As of {summary.view.filters.asof.isoformat()}. {escape_markdown(overview.trend_rule())}")
 

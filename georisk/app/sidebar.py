@@ -7,9 +7,11 @@ import sys
 
 import streamlit as st
 
+from georisk.analysis.freshness import Stamp
 from georisk.app.roles import session_access
 from georisk.app.url import MODEL, NOTICES, PAGE_PARAMS, VIEW, guarded, share_link, update_view
 from georisk.model import settings
+from georisk.outputs import export
 from georisk.scenario.dataset import Dataset
 from georisk.text import escape_markdown
 from georisk.view import PRESETS, Choices, Filters, View, clamp_filters, preset_period
@@ -164,3 +166,15 @@ def data_status(dataset: Dataset) -> None:
             st.warning(f"{'; '.join(parts)}. The Data page lists each problem.", icon="⚠️")
         else:
             st.caption(f"Data: {escape_markdown(dataset.data_dir.name)}/ loaded with no problems.")
+        freshness_stamps(export.stamps(dataset))
+
+
+def freshness_stamps(stamps: list[Stamp]) -> None:
+    """Each source's stamp. A stale one is a warning that says "stale" beside its icon, so that
+    it reads the same without colour; a failed last refresh is named with its reason."""
+    for stamp in stamps:
+        if stamp.stale or stamp.failure:
+            icon = ":material/schedule:" if stamp.stale else ":material/sync_problem:"
+            st.warning(escape_markdown(stamp.line()), icon=icon)
+        else:
+            st.caption(f":material/update: {escape_markdown(stamp.line())}")

@@ -42,8 +42,8 @@ from georisk.feeds import context_for, run
 from georisk.feeds.reading import FeedError
 from georisk.feeds.store import batch_of, refusals, store_for
 from georisk.services import acled_api, ucdp_api
-from georisk.services.credentials import acled_credentials, ucdp_credentials
-from georisk.services.http import Budget, ServiceError
+from georisk.services.credentials import acled_credentials, acled_url, ucdp_credentials, ucdp_url
+from georisk.services.http import Budget, RetryPolicy, ServiceError
 from georisk.store.database import Run, StoreBusy, StoreError
 
 CONFIG = "refresh.toml"
@@ -162,8 +162,10 @@ def refresh(
     actor: str = "",
     progress: Callable[[str], None] | None = None,
     environ=os.environ,
+    policy: RetryPolicy | None = None,
 ) -> list[Outcome]:
-    """Refresh each feed in turn (see the module's docstring); one Outcome per feed."""
+    """Refresh each feed in turn (see the module's docstring); one Outcome per feed. `policy`
+    sets the clients' timeouts and back-off (the tests shorten them)."""
     say = progress or (lambda message: log.info("%s", message))
     config = read_config(data_dir, environ)
     for problem in config.problems:
@@ -174,7 +176,9 @@ def refresh(
         with store.locked("refresh", wait=0, name="refresh"):
             context = context_for(Path(data_dir))
             for feed in feeds or config.feeds:
-                outcomes.append(_refresh_feed(store, feed, config, context, budget, actor, say, environ))
+                outcomes.append(
+                    _refresh_feed(store, feed, config, context, budget, actor, say, environ, policy)
+                )
     except StoreBusy as busy:
         return [
             Outcome(feed, skipped=f"another refresh is running ({busy})") for feed in feeds or config.feeds
@@ -182,7 +186,7 @@ def refresh(
     return outcomes
 
 
-def _refresh_feed(store, feed, config, context, budget, actor, say, environ) -> Outcome:
+def _refresh_feed(store, feed, config, context, budget, actor, say, environ, policy) -> Outcome:
     started = time.time()
     first, last = config.window()
     label = feed
@@ -198,7 +202,7 @@ def _refresh_feed(store, feed, config, context, budget, actor, say, environ) -> 
             say(f"ACLED: pulling {where} from {first} ({how})")
             pull = acled_api.pull_acled(
                 acled_credentials(environ),
-                acled_api.base_url(environ),
+                acled_url(environ),
                 None if config.acled_bbox else (config.acled_country or context.country),
                 config.acled_bbox,
                 first,
@@ -206,6 +210,7 @@ def _refresh_feed(store, feed, config, context, budget, actor, say, environ) -> 
                 store.cursor("acled"),
                 Budget(budget),
                 progress=say,
+                policy=policy,
             )
             withdrawn = [f"ACLED-{event}" for event in pull.withdrawn]
         elif feed == "ucdp":
@@ -217,7 +222,7 @@ def _refresh_feed(store, feed, config, context, budget, actor, say, environ) -> 
             say(f"UCDP: pulling country {config.ucdp_country_id} from {first}")
             pull = ucdp_api.pull_ucdp(
                 ucdp_credentials(environ),
-                ucdp_api.base_url(environ),
+                ucdp_url(environ),
                 config.ucdp_country_id,
                 first,
                 last,
@@ -225,6 +230,7 @@ def _refresh_feed(store, feed, config, context, budget, actor, say, environ) -> 
                 config.ucdp_candidate,
                 Budget(budget),
                 progress=say,
+                policy=policy,
             )
             withdrawn = []
             label += " (" + ", ".join(c[0] for c in pull.covers) + ")" if pull.covers else ""

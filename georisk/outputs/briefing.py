@@ -20,10 +20,11 @@ from plotly.offline import get_plotlyjs
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
 
 import georisk
-from georisk.analysis import geography, overview
+from georisk.analysis import freshness, geography, overview
 from georisk.charts import maps, style
 from georisk.charts import matrix as charts_matrix
 from georisk.model import settings
+from georisk.outputs import export
 from georisk.scenario import precision
 from georisk.text import plain
 from georisk.view import View
@@ -169,7 +170,9 @@ class Briefing:
     title: str
 
 
-def build(summary: overview.Summary, link: str = "") -> Briefing:
+def build(summary: overview.Summary, link: str = "", stale_hours: float | None = None) -> Briefing:
+    """The briefing of a summary; its incidents' freshness is judged by `stale_hours` (default:
+    the data folder's stale age)."""
     view, head = summary.view, summary.headline
     dataset, filters = view.dataset, view.filters
     title = dataset.scenario.get("title", "Risk briefing")
@@ -207,6 +210,8 @@ def build(summary: overview.Summary, link: str = "") -> Briefing:
         or "<li>No site changed band.</li>"
     )
     sources = _escape(dataset.sources_text())
+    stamps = export.stamps(dataset, stale_hours)
+    stale = freshness.stale_sentence(stamps)
     generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     html = TEMPLATE.format(
         plotlyjs=get_plotlyjs(),
@@ -219,6 +224,8 @@ def build(summary: overview.Summary, link: str = "") -> Briefing:
         worst=_escape(head.worst_site or "-"),
         trend=_escape(head.trend_sentence()),
         ratings_notice=(f"<br><b>{_escape(summary.ratings.text())}</b>" if summary.ratings.text() else ""),
+        stale_notice=f"<br><b>{_escape(stale)}</b>" if stale else "",
+        freshness=_escape(" · ".join(stamp.line() for stamp in stamps)),
         left_out=(f"; {summary.left_out_now} more left out for imprecision" if summary.left_out_now else ""),
         top_two=summary.top_two,
         site_count=len(summary.scores),
@@ -296,7 +303,7 @@ footer {{ margin-top: 2mm; font-size: 6.2pt; color: #555; }}
 <body><div class="page">
 <h1>{title}</h1>
 <p class="meta">Briefing as of <b>{asof}</b> · {scope} · generated {generated} by georisk {version}</p>
-<div class="headline"><span class="band">Portfolio risk: {band}</span><br>{change} Most exposed: <b>{worst}</b>.<br>{trend}{ratings_notice}</div>
+<div class="headline"><span class="band">Portfolio risk: {band}</span><br>{change} Most exposed: <b>{worst}</b>.<br>{trend}{ratings_notice}{stale_notice}</div>
 <div class="figures">
 <div>Sites at High or Very high<b>{top_two} of {site_count}</b></div>
 <div>Incidents near sites, last {window} days<b>{incidents_now} (previous {window}: {incidents_before}{left_out})</b></div>
@@ -311,6 +318,6 @@ footer {{ margin-top: 2mm; font-size: 6.2pt; color: #555; }}
 <p>{new_incidents} new incidents near sites · {new_events} new events</p><ul>{moved}</ul>
 <h2>Key judgments</h2><ul>{judgments}</ul>{more_judgments}
 <footer><b>Model:</b> {model} ({model_settings}). Likelihood words: ICD 203 scale.
-{sources}<br><b>View:</b> {link}</footer>
+{sources}<br><b>Freshness:</b> {freshness}<br><b>View:</b> {link}</footer>
 </div></body></html>
 """

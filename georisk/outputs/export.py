@@ -12,22 +12,45 @@ import io
 import json
 import urllib.parse
 import zipfile
+from pathlib import Path
 
 import pandas as pd
 from shapely.geometry import mapping
 
 import georisk
+from georisk.analysis import freshness
+from georisk.feeds.refresh import read_config
 from georisk.link import FILTER_PARAMS, Link, link_params
 from georisk.model import context, settings
 from georisk.scenario import precision
+from georisk.scenario.dataset import Dataset
 from georisk.text import NEUTRALISED, csv_text
 from georisk.view import View
 
 
+def stale_after_hours(data_dir: Path | str) -> float:
+    """The data folder's stale age (DATA/refresh.toml, or GEORISK_STALE_AFTER_HOURS), the one
+    limit every page, briefing and file judges freshness by."""
+    return read_config(data_dir).stale_after_hours
+
+
+def stamps(dataset: Dataset, stale_hours: float | None = None) -> list[freshness.Stamp]:
+    """The freshness stamps of a dataset's incidents in use, judged by `stale_hours` (default:
+    the data folder's stale age)."""
+    hours = stale_after_hours(dataset.data_dir) if stale_hours is None else stale_hours
+    return freshness.dataset_stamps(dataset, hours)
+
+
 def metadata(
-    view: View, model: settings.ModelSettings, table: str, rows: int, page_params: dict | None = None
+    view: View,
+    model: settings.ModelSettings,
+    table: str,
+    rows: int,
+    page_params: dict | None = None,
+    stale_hours: float | None = None,
 ) -> dict:
-    """What a file is: the view it came from, in words and as the link's query string."""
+    """What a file is: the view it came from, in words and as the link's query string, and how
+    fresh its incidents were when it was made."""
     dataset = view.dataset
     params = link_params(Link(view.filters, model, page_params or {}), view.choices)
     return {
@@ -47,6 +70,7 @@ def metadata(
             "licence": dataset.incident_source.licence,
             "version": dataset.incident_source.version,
         },
+        "freshness": [stamp.as_dict() for stamp in stamps(dataset, stale_hours)],
         "precision_rule": precision.rule_text(model.radius_km, context.district_km_of(dataset.scenario)),
         "licence": dataset.scenario.get("licence", ""),
         "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),

@@ -705,9 +705,7 @@ def load_parquet_table(
                 again = repeated.to_numpy()[start : start + len(frame)]
                 for row in frame.index[again]:
                     problems.append(
-                        Problem(
-                            name, int(row), key, _explain("field_uniqueness"), str(frame.at[row, key])
-                        )
+                        Problem(name, int(row), key, _explain("field_uniqueness"), str(frame.at[row, key]))
                     )
                 dropped.append(frame[again])
                 frame = frame[~again]

@@ -196,10 +196,17 @@ def _lines(frame: pd.DataFrame) -> list[str]:
 
 
 def _records(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """Each incident's record (JSON) and the digest of its content (without source_row)."""
-    records = _lines(frame.drop(columns=[FEED_COLUMN], errors="ignore"))
-    content = _lines(frame.drop(columns=[FEED_COLUMN, "source_row"], errors="ignore"))
-    digests = [hashlib.sha1(line.encode("utf-8")).hexdigest() for line in content]
+    """Each incident's record (JSON) and the digest of its content, which leaves out source_row
+    (the event's row in the file it came in). source_row is put last, so that the content is the
+    record cut before it: one JSON pass instead of two over a million rows."""
+    columns = [c for c in frame.columns if c not in (FEED_COLUMN, "source_row")]
+    has_row = "source_row" in frame.columns
+    records = _lines(frame[[*columns, "source_row"] if has_row else columns])
+    digests = []
+    for line in records:
+        cut = line.rfind(',"source_row":') if has_row else -1
+        content = line[:cut] + "}" if cut >= 0 else line
+        digests.append(hashlib.sha1(content.encode("utf-8")).hexdigest())
     return records, digests
 
 

@@ -195,3 +195,47 @@ def token(data_dir: Path | str, environ=os.environ) -> tuple:
     except StoreError:
         return ("unreadable",)
     return store.token() if store else ("no store",)
+
+
+def status(data_dir: Path | str, stale_after_hours: float, environ=os.environ) -> dict:
+    """What a monitoring system polls (`python -m georisk status`): the store, the version in
+    use, and each feed's last successful update, latest event and last failure, stale past
+    `stale_after_hours`. "ok" is false when a feed is stale, its last run failed, or the store
+    cannot be read."""
+    import datetime as dt
+
+    document: dict = {"store": None, "version": None, "stale_after_hours": stale_after_hours, "feeds": []}
+    try:
+        store = open_store(data_dir, environ=environ)
+    except StoreError as err:
+        return {**document, "ok": False, "problem": str(err)}
+    if store is None:
+        return {
+            **document,
+            "ok": True,
+            "problem": None,
+            "note": "no store yet: the curated incidents are in use",
+        }
+    document["store"] = repr(store)
+    now = dt.datetime.now(dt.UTC)
+    ok = True
+    try:
+        document["version"] = store.in_use()
+        for fresh in store.freshness():
+            age = fresh.age_hours(now)
+            stale = age > stale_after_hours
+            ok = ok and not stale and fresh.last_failure is None
+            document["feeds"].append(
+                {
+                    "feed": fresh.feed,
+                    "updated": fresh.updated,
+                    "age_hours": round(age, 2),
+                    "last_event": fresh.last_event,
+                    "stale": stale,
+                    "last_failure": fresh.last_failure,
+                    "failure_reason": fresh.failure_reason,
+                }
+            )
+    except Exception as err:  # noqa: BLE001 - a monitor gets a reason, not a traceback
+        return {**document, "ok": False, "problem": f"the store could not be read: {type(err).__name__}"}
+    return {**document, "ok": ok, "problem": None}

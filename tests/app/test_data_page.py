@@ -9,11 +9,12 @@ from streamlit import config as streamlit_config
 from streamlit.testing.v1 import AppTest
 
 from georisk.app import imports, roles
-from georisk.feeds.store import FolderStore
+from georisk.feeds.store import store_for
+from georisk.store import location
 from tests.conftest import ROOT, open_page, shown
 from tests.support import ACLED_HEADER, acled_row
 
-DATA_CHANGING = ("import.check", "import.use", "import.restore", "import.curated")
+DATA_CHANGING = ("import.check", "import.use", "import.restore", "import.curated", "refresh.now")
 AUTH = {
     "redirect_uri": "http://localhost:8501/oauth2callback",
     "cookie_secret": "x" * 32,
@@ -57,13 +58,25 @@ def with_one_import(data_dir: Path) -> None:
     feeds.import_file("acled", path, data_dir)
 
 
+@pytest.fixture(autouse=True)
+def fresh_stores():
+    """Each test's data copy has a store of its own: forget the ones earlier tests opened."""
+    location.forget()
+    yield
+    location.forget()
+
+
 def store_state(data_dir: Path) -> tuple:
-    store = FolderStore(data_dir)
-    incidents = data_dir / "incidents.parquet"
-    return (
-        [(v.id, v.in_use) for v in store.versions()],
-        incidents.stat().st_mtime_ns if incidents.exists() else None,
-    )
+    """Every run and the version in use: what any change to the store would alter."""
+    store = location.open_store(data_dir)
+    if store is None:
+        return ()
+    return tuple((r.id, r.outcome, r.current) for r in store.runs()), store.in_use()
+
+
+def in_use(data_dir: Path) -> str | None:
+    store = location.open_store(data_dir)
+    return store.in_use() if store is not None else None
 
 
 def page_text(at: AppTest) -> str:
@@ -84,6 +97,7 @@ def assert_viewer_page(at: AppTest, data_dir: Path) -> None:
     assert "Russian-backed projects in Pakistan" in text, "the scenario is named"
     assert str(data_dir) not in text and str(data_dir.parent) not in text, "no server path for viewers"
     assert "GEORISK_ANALYSTS" in text and "--server.address 127.0.0.1" in text, "says how to enable analysts"
+    assert "Analysts refresh the feeds from their services here" in text, "says why there is no Refresh now"
 
 
 def test_upload_is_checked_then_used_then_undone(app_env, data_copy: Path, local_run):
@@ -93,21 +107,28 @@ def test_upload_is_checked_then_used_then_undone(app_env, data_copy: Path, local
     at.button(key="import.check").click().run()
     assert not at.exception
     assert any("read=3 imported=2 unmapped=0 rejected=1" in m.value for m in at.markdown)
-    assert not (data_copy / "incidents.parquet").exists(), "nothing changes before the user confirms"
+    assert in_use(data_copy) is None, "nothing changes before the user confirms"
     # One row in three is defective: more than the limit, so the page asks the user to insist.
     assert any("incomplete set" in e.value for e in at.error)
     assert at.button(key="import.use").disabled
     at.checkbox(key="import.force").check().run()
     at.button(key="import.use").click().run()
-    assert (data_copy / "incidents.parquet").exists()
-    assert any("ACLED feed feed.csv" in shown(i.value) for i in at.info), "the page names the feed in use"
+    assert not at.exception
+    version = in_use(data_copy)
+    assert version is not None
+    assert any(version in shown(s.value) for s in at.success), "the page says what was committed"
+    assert any("ACLED imported" in shown(i.value) and "feed.csv" in shown(i.value) for i in at.info), (
+        "the page names the feed in use"
+    )
     catalogue = at.dataframe[0].value.set_index("file")
-    assert catalogue.at["incidents.parquet", "source"].startswith("Armed Conflict")
+    assert catalogue.at[f"store version {version}", "source"].startswith("Armed Conflict")
+    run = location.open_store(data_copy).run(version)
+    assert run.actor == "Data page" and (run.added, run.rejected) == (2, 1)
     at.button(key="import.curated").click().run()
-    assert not (data_copy / "incidents.parquet").exists()
-    assert len(FolderStore(data_copy).versions()) == 1, "the import is kept and can be put back"
+    assert in_use(data_copy) is None
+    assert len(location.open_store(data_copy).versions()) == 1, "the import is kept and can be put back"
     at.button(key="import.restore").click().run()
-    assert (data_copy / "incidents.parquet").exists()
+    assert in_use(data_copy) is not None
 
 
 def test_flagged_locations_are_listed(app_env, data_copy: Path, local_run):
@@ -173,7 +194,7 @@ def test_a_forged_state_from_a_viewer_changes_nothing(app_env, data_copy, monkey
     monkeypatch.delenv("GEORISK_READ_ONLY", raising=False)
     server_address("127.0.0.1")
     with_one_import(data_copy)
-    FolderStore(data_copy).use_curated()  # the import kept, not in use: "Put this version in use" is enabled
+    store_for(data_copy).use_curated()  # the import kept, not in use: "Put this version in use" is enabled
     at = data_page(app_env, data_copy)  # an analyst's page: the buttons exist
     at.file_uploader(key="import.file").upload(
         "f.csv", "\n".join([ACLED_HEADER, acled_row("PAK7")]).encode()
@@ -196,14 +217,15 @@ def test_each_action_asks_for_the_role_when_it_acts(app_env, data_copy, local_ru
     """The page was drawn for an analyst; when the click arrives the session is no longer one
     (imports_allowed is what every action asks at that moment): nothing changes."""
     with_one_import(data_copy)
-    FolderStore(data_copy).use_curated()  # the import kept, the curated file in use: restore is enabled
+    store_for(data_copy).use_curated()  # the import kept, the curated file in use: restore is enabled
     at = data_page(app_env, data_copy)
     at.file_uploader(key="import.file").upload(
         "f.csv", "\n".join([ACLED_HEADER, acled_row("PAK7")]).encode()
     ).run()
     at.button(key="import.check").click().run()
     if key == "import.curated":
-        FolderStore(data_copy).restore(FolderStore(data_copy).versions()[0].id)
+        store = store_for(data_copy)
+        store.restore(store.versions()[0].id)
         at.run()
     assert not at.button(key=key).disabled
     before = store_state(data_copy)

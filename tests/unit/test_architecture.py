@@ -14,6 +14,8 @@ PACKAGE = ROOT / "georisk"
 # Lowest first. A module may import from its own level or a lower one, never a higher one.
 LEVELS = (
     ("base", ("georisk.names", "georisk.text", "georisk.problems", "georisk.notices", "georisk.limits")),
+    ("services", ("georisk.services",)),
+    ("store", ("georisk.store",)),
     ("scenario", ("georisk.scenario",)),
     ("model", ("georisk.model",)),
     ("feeds", ("georisk.feeds", "georisk.synthetic")),

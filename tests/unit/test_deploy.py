@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import tomllib
 
 from tests.conftest import ROOT
@@ -59,4 +61,43 @@ def test_the_container_runs_the_documented_command():
     assert re.search(r'CMD \[.*"streamlit", "run", "dashboard.py"', containerfile)
     assert "USER " in containerfile  # not as root
     # A shared link is for viewing: the image is viewer-only unless its operator turns it off.
-    assert re.search(r"^\s*GEORISK_READ_ONLY=1\s*$", containerfile, flags=re.MULTILINE)
+    assert re.search(r"^\s*GEORISK_READ_ONLY=1\s*\\?\s*$", containerfile, flags=re.MULTILINE)
+    # The store is kept outside the (read-only) data folder, in a volume the unprivileged user owns.
+    assert re.search(r"^\s*GEORISK_STATE=/var/lib/georisk\s*$", containerfile, flags=re.MULTILINE)
+    assert "VOLUME /var/lib/georisk" in containerfile and "chown georisk /var/lib/georisk" in containerfile
+
+
+def _unit(name: str) -> dict[str, dict[str, str]]:
+    """A systemd unit file's sections and keys (the last value of a key wins, as in systemd)."""
+    sections: dict[str, dict[str, str]] = {}
+    section = None
+    for line in (ROOT / "deploy" / name).read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("["):
+            section = sections.setdefault(line.strip("[]"), {})
+        else:
+            key, _, value = line.partition("=")
+            section[key] = value
+    return sections
+
+
+def test_the_refresh_runs_from_systemd_and_cron_with_the_documented_command():
+    service, timer = _unit("georisk-refresh.service"), _unit("georisk-refresh.timer")
+    assert service["Service"]["Type"] == "oneshot"
+    assert re.search(r"-m georisk refresh --data ", service["Service"]["ExecStart"])
+    assert service["Service"]["User"] != "root" and "EnvironmentFile" in service["Service"]
+    assert timer["Timer"]["Unit"] == "georisk-refresh.service" and timer["Timer"]["Persistent"] == "yes"
+    assert timer["Install"]["WantedBy"] == "timers.target"
+    if shutil.which("systemd-analyze"):
+        checked = subprocess.run(
+            ["systemd-analyze", "calendar", timer["Timer"]["OnCalendar"]], capture_output=True, text=True
+        )
+        assert checked.returncode == 0, checked.stderr
+    # The cron line the deployment guide gives runs the same command, under flock so that runs
+    # never pile up, and never with credentials on the line.
+    guide = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    cron = [line for line in guide.splitlines() if re.match(r"^(\S+\s+){5}.*-m georisk refresh", line)]
+    assert cron, "docs/deploy.md gives a cron line for the refresh"
+    assert all("flock" in line and "PASSWORD" not in line.upper().split("#")[0] for line in cron)
