@@ -42,7 +42,7 @@ def external(name: str) -> Path:
 def data_copy(tmp_path: Path) -> Path:
     """A private copy of the bundled scenario that a test may break."""
     target = tmp_path / "data"
-    shutil.copytree(DATA, target)
+    shutil.copytree(DATA, target, ignore=shutil.ignore_patterns("state"))  # not a local run's store
     return target
 
 
@@ -129,3 +129,44 @@ def require_chromium() -> str:
 def shown(markdown: str) -> str:
     """The text a reader sees in a Markdown element: data is escaped before it is rendered."""
     return re.sub(r"\\(.)", r"\1", markdown)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A PostgreSQL server of the test session's own (tests/pg.py): the URL of its database.
+    Without PostgreSQL's binaries this fails in CI and skips elsewhere."""
+    from tests import pg
+
+    bindir = pg.binaries()
+    if bindir is None:
+        pg.missing(
+            "PostgreSQL not found (no /usr/lib/postgresql/*/bin/initdb): install it with "
+            "`sudo apt-get install postgresql` (Debian/Ubuntu)"
+        )
+    server = pg.Server(bindir)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path):
+    """The URL of an empty store of this test's own, on SQLite and on PostgreSQL (a new database
+    of the session's server). Its engine is closed afterwards so that the server's connections
+    do not pile up over the session, and open_store forgets what it opened."""
+    from georisk.store import database, location
+
+    if request.param == "sqlite":
+        url = database.sqlite_url(tmp_path / "state" / "georisk.sqlite")
+        (tmp_path / "state").mkdir(exist_ok=True)
+    else:
+        from tests import pg
+
+        url = pg.fresh_database(request.getfixturevalue("postgres_url"))
+    location.forget()
+    yield url
+    location.forget()
+    engine = database._ENGINES.pop(url, None)
+    if engine is not None:
+        engine.dispose()

@@ -155,12 +155,12 @@ class Dataset:
         )
         if self.stored is not None:
             feeds = self.stored.credit
-            how = {"refresh": "refreshed from its service", "import": "imported", "migration": "imported"}
             return IncidentSource(
                 False,
                 "; ".join(
-                    f"{FEED_NAMES.get(feed, feed)} {how.get(c['kind'], c['kind'])} {c['finished'][:10]}"
-                    + (f" ({c['label']})" if c["kind"] != "refresh" else "")
+                    f"{FEED_NAMES.get(feed, feed)} API, refreshed {c['finished'][:10]}"
+                    if c["kind"] == "refresh"
+                    else f"{FEED_NAMES.get(feed, feed)} feed {c['label']}, imported {c['finished'][:10]}"
                     for feed, c in feeds.items()
                 ),
                 "; ".join(dict.fromkeys(c["citation"] for c in feeds.values() if c["citation"])),
@@ -237,11 +237,12 @@ class Dataset:
 def load_dataset(data_dir: Path | str) -> Dataset:
     data_dir = Path(data_dir)
     catalog, catalog_problems = read_catalog(data_dir)
-    stored, problem = location.stored_incidents(data_dir)
+    stored, problem, has_store = location.stored_incidents(data_dir)
     tables = load_tables(
         data_dir,
         catalog.get("scenario", {}).get("date_windows"),
         {"incidents": (f"store version {stored.version}", stored.reader())} if stored else None,
+        legacy=not has_store,
     )
     dataset = Dataset(data_dir, tables, catalog, catalog_problems, stored, problem)
     apply_cross_file_rules(tables, dataset.country)

@@ -764,6 +764,7 @@ def load_table(
     spec: TableSpec,
     windows: Mapping[str, DateWindow] | None = None,
     stored: tuple[str, BinaryIO] | None = None,
+    legacy: bool = True,
 ) -> Table:
     """One table; `windows` are the scenario's plausible date windows (default: schema's).
     `stored` (name, Parquet bytes): the store's version in use, which takes the place of the
@@ -776,7 +777,7 @@ def load_table(
         table.file = stored[0]
         return table
     imported = path.with_suffix(".parquet")
-    if imported.is_file():  # an imported feed of the old folder store (read-only, not moved yet)
+    if legacy and imported.is_file():  # an old folder store's import, where there is no store yet
         return load_parquet_table(imported, spec, windows)
     return load_csv_table(path, spec, windows)
 
@@ -785,8 +786,12 @@ def load_tables(
     data_dir: Path,
     windows: Mapping[str, DateWindow] | None = None,
     stored: Mapping[str, tuple[str, BinaryIO]] | None = None,
+    legacy: bool = True,
 ) -> dict[str, Table]:
     """Every table of the folder, each validated on its own (no cross-file rules yet); `stored`
-    gives tables that come from the store instead (by table name)."""
+    gives tables that come from the store instead (by table name); `legacy`: read an old folder
+    store's incidents.parquet (only where the folder has no store)."""
     stored = stored or {}
-    return {spec.name: load_table(Path(data_dir), spec, windows, stored.get(spec.name)) for spec in TABLES}
+    return {
+        spec.name: load_table(Path(data_dir), spec, windows, stored.get(spec.name), legacy) for spec in TABLES
+    }

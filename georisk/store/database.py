@@ -54,7 +54,7 @@ VERSION_KEY = b"georisk_version"
 FEED_COLUMN = "_feed"  # the snapshot's column for the feed of each incident (the loader drops it)
 # One holder of each lock per process at a time, whatever the database does (threads of one
 # process share the store's holder name).
-_LOCAL = {"writer": threading.Lock(), "refresh": threading.Lock()}
+_LOCAL = {"writer": threading.Lock(), "refresh": threading.Lock(), "migration": threading.Lock()}
 
 
 class StoreError(Exception):
@@ -328,8 +328,11 @@ class Store:
                 )
                 .order_by(t.runs.c.seq)
             ).all()
+        held = self.feeds_in_use()  # the version in use is the current revisions
         feeds: dict[str, dict[str, str]] = {}
         for row in rows:
+            if row.feed not in held:
+                continue  # a feed whose events have all been withdrawn credits nothing
             report = json.loads(row.report) if row.report else {}
             feeds[row.feed] = {
                 "kind": row.kind,
@@ -548,23 +551,23 @@ class Store:
             target = self.run(run_id)
             _, data = self.snapshot(target.id)  # KeyError when it is not loadable
             frame = pq.read_table(io.BytesIO(data)).to_pandas()
-            with self.engine.begin() as conn:
-                run_id_new = self._run_id("restore", None)
-                seq = self._insert_run(
-                    conn, run_id_new, "restore", None, f"restore of {target.id}", started, actor
+            try:
+                return self._restore(target, frame, started, actor)
+            except Exception as err:
+                self.record_failure(
+                    "restore", None, f"restore of {target.id}", f"the store refused it: {err}", started, actor
                 )
-                counts, touched, arrived = self._apply_all(conn, seq, frame, replace=True, feeds=None)
-                self._finish(
-                    conn,
-                    seq,
-                    run_id_new,
-                    counts,
-                    touched,
-                    arrived,
-                    started,
-                    extra={"restores": target.id, "fetched": len(frame)},
-                )
-            return self.run(run_id_new)
+                raise StoreError(f"the restore could not be stored, nothing changed: {err}") from err
+
+    def _restore(self, target: Run, frame: pd.DataFrame, started: float, actor: str) -> Run:
+        """The restore's transaction (the lock is held by restore())."""
+        with self.engine.begin() as conn:
+            run_id = self._run_id("restore", None)
+            seq = self._insert_run(conn, run_id, "restore", None, f"restore of {target.id}", started, actor)
+            counts, touched, arrived = self._apply_all(conn, seq, frame, replace=True, feeds=None)
+            extra = {"restores": target.id, "fetched": len(frame)}
+            self._finish(conn, seq, run_id, counts, touched, arrived, started, extra=extra)
+        return self.run(run_id)
 
     def use_curated(self, actor: str = "") -> None:
         """Show the curated incidents.csv (every version stays, and can be put back)."""
@@ -637,7 +640,9 @@ class Store:
             )
             _, curated = self._state(conn)
             extra = {"started": batch.created} if batch.created else {}
-            if not any(counts.values()) and not curated:
+            # A batch that changes nothing makes no version; a migrated version always is one (an
+            # old version may repeat an earlier one, and may be the one in use).
+            if not any(counts.values()) and not curated and batch.kind != "migration":
                 last = self.feeds_in_use(conn).get(batch.feed, (0, None))[1]
                 conn.execute(
                     sa.update(t.runs)

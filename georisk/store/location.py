@@ -102,6 +102,15 @@ def migrate_folder(store: Store, data_dir: Path) -> str | None:
     versions = legacy_versions(data_dir)
     if not versions or any(r.kind == "migration" for r in store.runs(limit=100_000)):
         return None
+    # Two processes opening the store for the first time must not both move the folder in: the
+    # check is made again under a lock of its own (each move takes the writer lock as usual).
+    with store.locked("migration", name="migration"):
+        if any(r.kind == "migration" for r in store.runs(limit=100_000)):
+            return None
+        return _move_in(store, data_dir, versions)
+
+
+def _move_in(store: Store, data_dir: Path, versions: list[Path]) -> str:
     in_use = None
     current = data_dir / LEGACY_PARQUET
     if current.is_file():
@@ -149,19 +158,21 @@ class Stored:
         return io.BytesIO(self.parquet)
 
 
-def stored_incidents(data_dir: Path | str, environ=os.environ) -> tuple[Stored | None, str | None]:
-    """(the store's incidents in use, or None for the curated file; a problem opening the store).
-    Never raises: a store that cannot be read leaves the curated file in use and says why."""
+def stored_incidents(data_dir: Path | str, environ=os.environ) -> tuple[Stored | None, str | None, bool]:
+    """(the store's incidents in use, or None for the curated file; a problem opening the store;
+    whether the folder has a store, in which case an old folder store's incidents.parquet, moved
+    in, is never read again). Never raises: a store that cannot be read leaves the curated file in
+    use and says why."""
     try:
         store = open_store(data_dir, environ=environ)
         found = store.snapshot() if store is not None else None
         if found is None:
-            return None, None
+            return None, None, store is not None
         version, data = found
-        return Stored(version, data, store.credit(version)), None
+        return Stored(version, data, store.credit(version)), None, True
     except Exception as err:  # noqa: BLE001 - the app must come up on its curated data
         log.exception("the store of %s could not be read", data_dir)
-        return None, f"the store could not be read, so the curated incidents are shown: {err}"
+        return None, f"the store could not be read, so the curated incidents are shown: {err}", True
 
 
 FRESHNESS_SECONDS = 5.0  # how long one reading of the feeds' freshness is shown

@@ -73,6 +73,7 @@ class FakeService:
         self._stop = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.delay = 0.0  # seconds before each answer
 
     # -- what tests use ---------------------------------------------------------------------
     def inject(
@@ -143,6 +144,8 @@ class FakeService:
             )
             self.seen.append(request)
             fault = self._faults.get(number)
+        if self.delay:  # a slow service, so that tests can start two pulls that overlap
+            self._stop.wait(self.delay)
         try:
             self._reply(handler, request, fault)
         except (BrokenPipeError, ConnectionResetError):

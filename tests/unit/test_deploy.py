@@ -88,7 +88,7 @@ def test_the_refresh_runs_from_systemd_and_cron_with_the_documented_command():
     assert service["Service"]["Type"] == "oneshot"
     assert re.search(r"-m georisk refresh --data ", service["Service"]["ExecStart"])
     assert service["Service"]["User"] != "root" and "EnvironmentFile" in service["Service"]
-    assert timer["Timer"]["Unit"] == "georisk-refresh.service" and timer["Timer"]["Persistent"] == "yes"
+    assert timer["Timer"]["Unit"] == "georisk-refresh.service" and timer["Timer"]["Persistent"] == "true"
     assert timer["Install"]["WantedBy"] == "timers.target"
     if shutil.which("systemd-analyze"):
         checked = subprocess.run(

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from georisk import feeds
 from georisk.feeds.families import family_lookup
 from georisk.feeds.reading import FeedError, sniff
-from georisk.feeds.store import FolderStore
+from georisk.feeds.store import report_of, store_for
 from georisk.scenario.dataset import load_dataset
 from tests.conftest import ROOT, external, georisk_cli
 from tests.support import ACLED_HEADER, CONTEXT, acled_row, bundled, gtd_frame, issues
@@ -257,9 +257,9 @@ def test_messy_real_file_imports_with_the_shipped_mapping(tmp_path: Path):
         read = sum(1 for _ in csv.reader(f)) - 1  # records, not lines: some cells hold line breaks
     assert int(counts["read"]) == read
     assert int(counts["imported"]) + int(counts["unmapped"]) + int(counts["rejected"]) == read
-    store = FolderStore(tmp_path)
+    store = store_for(tmp_path)
     (version,) = store.versions()
-    _, rows = store.report(version.id)
+    _, rows = report_of(store, version.id)
     incidents = load_dataset(tmp_path).incidents  # what the app loads
     assert len(incidents) == int(counts["imported"]), "imported = loaded"
     relocated = rows[rows["status"] == "relocated"]
@@ -287,14 +287,24 @@ def test_imported_feed_replaces_the_curated_incidents(tmp_path: Path, data_copy:
     dataset = load_dataset(data_copy)
     assert list(dataset.incidents["incident_id"]) == ["ACLED-PAK1", "ACLED-PAK2"]
     assert dataset.problems == []
-    assert not dataset.incident_source.curated and "ACLED feed feed.csv" in dataset.incident_source.credit()
+    assert not dataset.incident_source.curated
+    assert "ACLED feed feed.csv, imported" in dataset.incident_source.credit(), "the feed and its file"
+    first = store_for(data_copy).in_use()
+    # The same file again changes nothing: it is recorded as such and makes no new version.
+    _, _, again = feeds.import_file("acled", feed, data_copy)
+    assert again.outcome == "unchanged" and store_for(data_copy).in_use() == first
+    feed.write_text("\n".join([ACLED_HEADER, acled_row("PAK1", fatalities="5")]), encoding="utf-8")
     feeds.import_file("acled", feed, data_copy)
-    assert len(FolderStore(data_copy).versions()) == 2, "the previous import is kept"
+    versions = store_for(data_copy).versions()
+    assert [v.id for v in versions][1:] == [first], "the previous import is kept"
+    assert list(load_dataset(data_copy).incidents["incident_id"]) == ["ACLED-PAK1"], "PAK2 withdrawn"
 
 
 def test_any_kept_version_can_be_put_back_and_curated_comes_back(tmp_path: Path, data_copy: Path):
     """Use feeds A, B, C; any of them can be put back, the curated file too, and putting a version
-    back keeps every version. No staging file is left behind."""
+    back keeps every version (a restore is a new version). Nothing but the store is written in
+    the data folder."""
+    before = {p for p in data_copy.rglob("*") if p.is_file()}
     ids = {}
     for name in ("A", "B", "C"):
         feed = tmp_path / f"{name}.csv"
@@ -305,7 +315,7 @@ def test_any_kept_version_can_be_put_back_and_curated_comes_back(tmp_path: Path,
     def current() -> list[str]:
         return list(load_dataset(data_copy).incidents["incident_id"])
 
-    store = FolderStore(data_copy)
+    store = store_for(data_copy)
     assert current() == ["ACLED-PAKC"] and store.in_use() == ids["C"]
     store.restore(ids["A"])
     assert current() == ["ACLED-PAKA"]
@@ -315,7 +325,11 @@ def test_any_kept_version_can_be_put_back_and_curated_comes_back(tmp_path: Path,
     assert len(current()) == len(bundled().incidents) and store.in_use() is None
     store.restore(ids["C"])
     assert current() == ["ACLED-PAKC"]
-    assert [v.id for v in store.versions()] == [ids["C"], ids["B"], ids["A"]]
-    assert not list(data_copy.rglob("*.partial"))
+    versions = store.versions()
+    assert [v.id for v in versions[3:]] == [ids["C"], ids["B"], ids["A"]], "every import stays"
+    assert [v.restores for v in versions[:3]] == [ids["C"], ids["B"], ids["A"]]
+    assert versions[0].current and store.in_use() == versions[0].id
+    written = {p for p in data_copy.rglob("*") if p.is_file()} - before
+    assert written and all(p.is_relative_to(data_copy / "state") for p in written)
     with pytest.raises(KeyError):
         store.restore("../../etc")

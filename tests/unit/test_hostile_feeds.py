@@ -23,7 +23,7 @@ from georisk import feeds
 from georisk.feeds import reading
 from georisk.feeds.mapped import parse_mapping
 from georisk.feeds.reading import FeedError
-from georisk.feeds.store import FolderStore
+from georisk.feeds.store import commit_import, store_for
 from georisk.text import FORMULA_START
 from tests.support import ACLED_HEADER, CONTEXT, acled_row, gtd_frame
 
@@ -369,8 +369,8 @@ def test_listed_rows_are_formula_safe_in_the_download_and_the_version(tmp_path: 
     text = feeds.rows_csv(report.issues_frame()).decode("utf-8")
     assert "'=1+2" in text and "'@SUM(A1)" in text
     assert not any(cell.startswith(FORMULA_START) for line in text.splitlines() for cell in line.split(","))
-    version = FolderStore(tmp_path).commit(incidents, report, force=True)
-    stored = (tmp_path / "imports" / version.id / "rows.csv").read_text(encoding="utf-8")
+    version = commit_import(tmp_path, incidents, report, force=True)
+    stored = store_for(tmp_path).report(version.id)[1].decode("utf-8")
     assert "'=1+2" in stored and "'@SUM(A1)" in stored
 
 

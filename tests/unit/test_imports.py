@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 from georisk import feeds
-from georisk.feeds.store import KEEP_VERSIONS, FolderStore, ImportRefused, refusals
+from georisk.feeds.store import ImportRefused, refusals, report_of, store_for
 from georisk.scenario.dataset import load_dataset
+from georisk.store.database import KEEP_VERSIONS
 from tests.conftest import DATA, georisk_cli
 from tests.support import ACLED_HEADER, acled_row
 
@@ -71,7 +72,9 @@ def test_an_import_that_keeps_no_row_changes_nothing(tmp_path: Path, data_copy: 
     assert result.returncode == 1, result.stdout + result.stderr
     assert "refused, nothing changed" in result.stderr and "keeps no row" in result.stderr
     assert "row 2 (X-1): rejected: no usable date" in result.stdout, "the report is shown before anything"
-    assert not (data_copy / "incidents.parquet").exists() and FolderStore(data_copy).versions() == []
+    store = store_for(data_copy)
+    assert store.in_use() is None and store.versions() == []
+    assert [(r.outcome, r.kind) for r in store.runs()] == [("refused", "import")], "the refusal is recorded"
     pd.testing.assert_frame_equal(load_dataset(data_copy).incidents, before)
     # A second try cannot overwrite anything either (no backup to lose).
     assert (
@@ -80,7 +83,7 @@ def test_an_import_that_keeps_no_row_changes_nothing(tmp_path: Path, data_copy: 
         ).returncode
         == 1
     )
-    assert FolderStore(data_copy).versions() == []
+    assert store_for(data_copy).versions() == []
 
 
 def mapping_file(folder: Path) -> Path:
@@ -97,9 +100,9 @@ def test_too_many_defective_rows_are_refused_unless_forced(tmp_path: Path, data_
     assert report.defective == 4 and "80%" in refusals(report)[0]
     with pytest.raises(ImportRefused):
         feeds.import_file("acled", feed, data_copy)
-    assert FolderStore(data_copy).versions() == []
+    assert store_for(data_copy).versions() == []
     _, _, version = feeds.import_file("acled", feed, data_copy, force=True)
-    report, _ = FolderStore(data_copy).report(version.id)
+    report, _ = report_of(store_for(data_copy), version.id)
     assert any("committed although" in note for note in report.notes), "a forced import says so"
 
 
@@ -120,24 +123,24 @@ def test_versions_are_kept_with_their_reports_and_pruned_past_the_limit(tmp_path
         feed = tmp_path / f"feed{i}.csv"
         feed.write_text("\n".join([ACLED_HEADER, acled_row(f"PAK{i}")]), encoding="utf-8")
         feeds.import_file("acled", feed, data_copy)
-    store = FolderStore(data_copy)
+    store = store_for(data_copy)
     versions = store.versions()
     assert (
         len(versions) == KEEP_VERSIONS
-        and versions[0].in_use
-        and versions[0].file == f"feed{KEEP_VERSIONS + 1}.csv"
+        and versions[0].current
+        and versions[0].label == f"feed{KEEP_VERSIONS + 1}.csv"
     )
     oldest = versions[-1]
-    report, rows = store.report(oldest.id)
+    report, rows = report_of(store, oldest.id)
     assert (
-        report.file == oldest.file
+        report.file == oldest.label
         and report.imported == 1
         and list(rows.columns)[:3] == ["row", "feed_id", "status"]
     )
     listed = georisk_cli("imports", "list", "--data", str(data_copy))
     assert listed.returncode == 0 and f"* {versions[0].id}" in listed.stdout
     assert georisk_cli("imports", "restore", oldest.id, "--data", str(data_copy)).returncode == 0
-    assert list(load_dataset(data_copy).incidents["incident_id"]) == [f"ACLED-PAK{oldest.file[4:-4]}"]
+    assert list(load_dataset(data_copy).incidents["incident_id"]) == [f"ACLED-PAK{oldest.label[4:-4]}"]
     shown = georisk_cli("imports", "show", oldest.id, "--data", str(data_copy))
     assert "read=1 imported=1" in shown.stdout
     assert georisk_cli("imports", "restore", "no-such-version", "--data", str(data_copy)).returncode == 2
@@ -167,7 +170,7 @@ def test_the_check_option_changes_nothing(tmp_path: Path, data_copy: Path):
     feed.write_text("\n".join([ACLED_HEADER, acled_row("PAK1")]), encoding="utf-8")
     result = georisk_cli("import", "acled", str(feed), "--out", str(data_copy), "--check")
     assert result.returncode == 0 and "checked only" in result.stdout
-    assert FolderStore(data_copy).versions() == []
+    assert store_for(data_copy).versions() == []
 
 
 def test_a_row_the_loader_would_refuse_is_rejected_at_import_with_its_row(tmp_path: Path, data_copy: Path):
