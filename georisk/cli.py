@@ -203,7 +203,8 @@ def imports(args: argparse.Namespace) -> int:
         if args.action == "show":
             report, rows = report_of(store, args.version)
             print_report(report, rows)
-            print(store.run(args.version).summary)
+            print(report.summary())
+            print(f"in the store: {store.run(args.version).summary}")
         else:
             run = store.restore(args.version, actor="command line")
             print(

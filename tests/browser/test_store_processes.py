@@ -54,7 +54,8 @@ def test_two_processes_share_one_store_and_one_refresh(browser, data_copy, postg
                 expect(
                     page.get_by_text(re.compile(r"ACLED: updated (just now|\d+ min ago)")).first
                 ).to_be_visible()
-                expect(page.get_by_text(re.compile(r"ACLED API, refreshed")).first).to_be_visible()
+                credit = page.get_by_text(re.compile(r"Incidents in use: ACLED API, refreshed"))
+                expect(credit.first).to_be_visible()
         finally:
             for process, _ in servers:
                 process.terminate()
