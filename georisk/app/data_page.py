@@ -6,12 +6,13 @@ are georisk.app.imports)."""
 from __future__ import annotations
 
 import os
+import time
 
 import pandas as pd
 import streamlit as st
 
 from georisk.analysis import freshness
-from georisk.app import access, imports, roles
+from georisk.app import access, imports, refresh_job, roles
 from georisk.feeds.refresh import RefreshConfig, read_config
 from georisk.outputs import export
 from georisk.scenario.dataset import FEED_NAMES, Dataset
@@ -137,7 +138,10 @@ def refresh_panel(dataset: Dataset) -> None:
         )
         return
     credentials_sources()
-    if st.button("Refresh now", key="refresh.now", icon=":material/sync:"):
+    running = refresh_job.running(dataset.data_dir)
+    if running is not None:  # started by another analyst, or before this page was left
+        run_refresh(dataset, running)
+    elif st.button("Refresh now", key="refresh.now", icon=":material/sync:"):
         if not roles.refuse_viewer():
             run_refresh(dataset)
 
@@ -195,23 +199,26 @@ def _secrets_have(section: str) -> bool:
         return False
 
 
-def run_refresh(dataset: Dataset) -> None:
-    """Run a refresh in this page's run, each progress line shown as it comes, then one line per
-    feed. Another refresh already running makes this one a no-op that says so."""
-    from georisk.feeds import refresh
-    from georisk.store.database import StoreError
-
+def run_refresh(dataset: Dataset, job: refresh_job.RefreshJob | None = None) -> None:
+    """Start a refresh (or follow the one already running) and show each progress line as it
+    comes, then one line per feed. The refresh runs in the server's own thread: leaving the page
+    does not stop it. Another refresh running elsewhere on the store makes this one a no-op that
+    says so."""
+    job = job or refresh_job.start(dataset.data_dir, imports.actor())
     with st.status("Refreshing the feeds…", expanded=True) as status:
-
-        def say(line: str) -> None:
-            st.markdown(escape_markdown(line))
-
-        try:
-            outcomes = refresh.refresh(dataset.data_dir, actor=imports.actor(), progress=say)
-        except StoreError as err:  # the store could not be opened or made: nothing ran
-            st.error(escape_markdown(str(err)))
+        shown = 0
+        placeholder = st.empty()
+        while not job.done:
+            shown = _progress(job, shown)
+            time.sleep(0.25)
+            placeholder.caption(f"Running for {time.time() - job.started:.0f} s …")
+        placeholder.empty()
+        _progress(job, shown)
+        if job.error:
+            st.error(escape_markdown(job.error))
             status.update(label="The refresh could not start", state="error")
             return
+        outcomes = job.outcomes or []
         for outcome in outcomes:
             icon = ":material/check:" if outcome.ok else ":material/error:"
             st.markdown(f"{icon} {escape_markdown(outcome.line())}")
@@ -224,3 +231,11 @@ def run_refresh(dataset: Dataset) -> None:
         else:
             status.update(label="Refresh finished; a feed failed and kept its incidents", state="error")
     st.caption("Every page shows the refreshed incidents from its next run.")
+
+
+def _progress(job: refresh_job.RefreshJob, shown: int) -> int:
+    """Show the job's progress lines from `shown` on; how many are shown now."""
+    lines = list(job.lines)
+    for line in lines[shown:]:
+        st.markdown(escape_markdown(line))
+    return len(lines)

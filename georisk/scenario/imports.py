@@ -1,6 +1,7 @@
-"""The imports folder as the dataset reads it: which version the incidents in use hold, and the
-credit of that version's report. `georisk.feeds.store` writes this layout (its docstring has it);
-the scenario only reads it, so that loading a dataset never needs the importers."""
+"""The folder store of earlier releases (DATA/imports/<version>/, DATA/incidents.parquet) as the
+dataset reads it where it has not been moved into the store yet (a read-only folder): which
+version the incidents in use hold, and the credit of that version's report. georisk.store.location
+moves such a folder into the store the first time the store is opened for it."""
 
 from __future__ import annotations
 

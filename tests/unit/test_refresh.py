@@ -297,3 +297,80 @@ def test_the_ucdp_window_end_is_today():
         date(2020, 1, 1),
         date(2026, 12, 1),
     )
+
+
+def test_a_refresh_an_import_and_a_restore_at_once_leave_a_consistent_store(data_copy, services):
+    """Started together, each commits whole or not at all and in some order; the store ends
+    consistent (every event's revisions in order, the snapshot equal to the current revisions)
+    and every event of every committed batch has its revision from that batch."""
+    from tests.unit.test_store import check_consistent
+
+    acled, ucdp = services
+    configure(data_copy, feeds=("acled",))
+    env = environ(acled, ucdp)
+    pull(data_copy, env)
+    store = store_for(data_copy)
+    first = store.in_use()
+    for event in sorted(acled.events)[:5]:
+        acled.revise(event, fatalities="42")
+    acled.delay = 0.2  # the refresh is still pulling when the others start
+    start = threading.Barrier(3)
+    done: dict[str, object] = {}
+
+    def refreshing():
+        start.wait()
+        done["refresh"] = pull(data_copy, env)[0].run
+
+    def importing():
+        start.wait()
+        done["import"] = feeds.import_file("ucdp", external(UCDP_FILE), data_copy)[2]
+
+    def restoring():
+        start.wait()
+        done["restore"] = store.restore(first, actor="test")
+
+    threads = [threading.Thread(target=f) for f in (refreshing, importing, restoring)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert {name: run.outcome for name, run in done.items()} == dict.fromkeys(done, "committed")
+    assert done["refresh"].revised == 5
+    check_consistent(store)
+    for name, run in done.items():  # each batch's revisions are there, from that batch
+        with store.engine.connect() as conn:
+            from georisk.store import tables as t
+
+            written = (
+                conn.execute(
+                    t.incidents.select()
+                    .with_only_columns(t.incidents.c.event_id)
+                    .where(t.incidents.c.run_seq == run.seq)
+                )
+                .scalars()
+                .all()
+            )
+        assert len(written) == run.added + run.revised + run.withdrawn, name
+
+
+def test_a_refresh_from_the_data_page_runs_in_the_server_and_is_shared(data_copy, services, monkeypatch):
+    """The Data page's refresh is a job of the process: it goes on whatever its page does, and an
+    analyst who opens the page meanwhile follows the same job rather than starting another."""
+    import time
+
+    from georisk.app import refresh_job
+
+    acled, ucdp = services
+    configure(data_copy, feeds=("acled",))
+    for key, value in environ(acled, ucdp).items():
+        monkeypatch.setenv(key, value)
+    acled.delay = 0.2
+    job = refresh_job.start(data_copy, "ana@example.org")
+    assert refresh_job.start(data_copy, "ben@example.org") is job and refresh_job.running(data_copy) is job
+    deadline = time.monotonic() + 60
+    while not job.done and time.monotonic() < deadline:
+        time.sleep(0.1)
+    (outcome,) = job.outcomes
+    assert outcome.run.outcome == "committed" and outcome.run.actor == "ana@example.org"
+    assert any(line.startswith("acled:") for line in job.lines), "its progress was kept for the page"
+    assert refresh_job.running(data_copy) is None
