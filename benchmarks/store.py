@@ -93,6 +93,7 @@ def main() -> None:
     env.pop("GEORISK_STORE", None)
     figures: dict[str, tuple[float, float]] = {}
     with AcledServer(rows) as acled:
+        acled.cache_queries = True
         env["GEORISK_ACLED_URL"] = acled.url
         sqlite_folder = folder(base, "sqlite", start)
         figures["first refresh (SQLite)"] = step(REFRESH.format(data=str(sqlite_folder)), env)

@@ -97,6 +97,17 @@ def set_cell(path: Path, index: int, column: str, value: str) -> int:
     return index + 2
 
 
+@pytest.fixture(autouse=True)
+def own_run_allowance(monkeypatch: pytest.MonkeyPatch):
+    """Every AppTest session has the same id ("test session id"), so without this the whole suite
+    would share one viewer's allowance of page runs (georisk.app.page.RUNS) and, past its burst,
+    wait two seconds a run. Each test is one viewer, with an allowance of its own."""
+    from georisk import limits
+    from georisk.app import page
+
+    monkeypatch.setattr(page, "RUNS", limits.RateLimit(page.RUNS_PER_MINUTE, page.RUNS_BURST))
+
+
 @pytest.fixture
 def app_env(monkeypatch: pytest.MonkeyPatch):
     """AppTest runs in this process and shares Streamlit's caches: start each test clean."""
