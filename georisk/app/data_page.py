@@ -189,7 +189,8 @@ def credentials_sources() -> None:
             f"{FEED_NAMES[feed]}: the environment ({' and '.join(f'`{n}`' for n in names)}), else the "
             f"`[{section}]` section of `.streamlit/secrets.toml`: {where}."
         )
-    st.caption("  \n".join(lines))
+    # Markdown rather than a caption: code inside a caption's grey text is too faint to read (axe).
+    st.markdown("  \n".join(lines))
 
 
 def _secrets_have(section: str) -> bool:

@@ -62,7 +62,10 @@ class UcdpCredentials:
 
 
 def _secrets(path: Path | None) -> tuple[dict, Path]:
-    path = Path(path) if path is not None else Path.cwd() / SECRETS_FILE
+    """The secrets file's tables, and its path as messages name it: relative to the working
+    directory (messages reach the Data page's runs table, which viewers see too, and the server's
+    own paths are for those who run it)."""
+    path = Path(path) if path is not None else Path(SECRETS_FILE)
     if not path.is_file():
         return {}, path
     try:

@@ -247,6 +247,23 @@ def status(data_dir: Path | str, stale_after_hours: float, environ=os.environ) -
                     "failure_reason": fresh.failure_reason,
                 }
             )
+        # A feed that has never been updated, only failed, is the worst case of all.
+        listed = {f["feed"] for f in document["feeds"]}
+        for run in store.runs(limit=1000):
+            if run.feed and run.feed not in listed and run.outcome in ("failed", "refused"):
+                listed.add(run.feed)
+                ok = False
+                document["feeds"].append(
+                    {
+                        "feed": run.feed,
+                        "updated": None,
+                        "age_hours": None,
+                        "last_event": None,
+                        "stale": True,
+                        "last_failure": run.finished,
+                        "failure_reason": run.reason,
+                    }
+                )
     except Exception as err:  # noqa: BLE001 - a monitor gets a reason, not a traceback
         return {**document, "ok": False, "problem": f"the store could not be read: {type(err).__name__}"}
     return {**document, "ok": ok, "problem": None}
