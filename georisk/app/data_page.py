@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from georisk.analysis import freshness
-from georisk.app import access, imports, refresh_job, roles
+from georisk.app import imports, refresh_job, roles
 from georisk.feeds.refresh import RefreshConfig, read_config
 from georisk.outputs import export
 from georisk.scenario.dataset import FEED_NAMES, Dataset
@@ -127,15 +127,8 @@ def sources_freshness(dataset: Dataset) -> None:
 def refresh_panel(dataset: Dataset) -> None:
     """What a refresh would pull, where its credentials come from, and "Refresh now" (analysts
     only: it changes the data everyone sees)."""
-    config = read_config(dataset.data_dir)
-    role = roles.session_access()
-    show_config(config)
-    if not role.analyst:
-        st.info(
-            f"{escape_markdown(role.reason)} Analysts refresh the feeds from their services here. "
-            f"{access.HOW_TO_ENABLE}",  # our own text, with its command as code
-            icon=":material/lock:",
-        )
+    show_config(read_config(dataset.data_dir))
+    if not roles.analyst_here("Analysts refresh the feeds from their services here."):
         return
     credentials_sources()
     running = refresh_job.running(dataset.data_dir)

@@ -12,8 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from georisk import text
-from georisk.app import access, roles
-from georisk.app.roles import refuse_viewer, session_access
+from georisk.app import roles
 from georisk.scenario.dataset import FEED_NAMES, Dataset
 from georisk.text import escape_markdown
 
@@ -42,13 +41,7 @@ def import_panel(dataset: Dataset) -> None:
     from georisk.feeds.reading import FeedError
     from georisk.feeds.store import ImportRefused, StoreError, commit_import, refusals
 
-    role = session_access()
-    if not role.analyst:
-        st.info(
-            f"{escape_markdown(role.reason)} Viewers see the data; analysts import feeds and restore "
-            f"versions. {access.HOW_TO_ENABLE}",  # our own text, with its command as code
-            icon=":material/lock:",
-        )
+    if not roles.analyst_here("Viewers see the data; analysts import feeds and restore versions."):
         return
     done = st.session_state.pop(DONE, None)
     if done:
@@ -101,7 +94,7 @@ def import_panel(dataset: Dataset) -> None:
             icon=":material/check:",
             disabled=bool(reasons) and not force,
         )
-        if use and not refuse_viewer():
+        if use and not roles.refuse_viewer():
             try:
                 run = commit_import(dataset.data_dir, incidents, report, force=force, actor=actor())
             except ImportRefused as refused:
@@ -178,7 +171,7 @@ def versions_panel(dataset: Dataset) -> None:
         (restore, lambda: store.restore(chosen, actor=who)),
         (curated, lambda: store.use_curated(actor=who)),
     ):
-        if wanted and not refuse_viewer():
+        if wanted and not roles.refuse_viewer():
             try:
                 change()
             except (StoreError, KeyError) as err:  # busy, gone, or a write failed: nothing changed

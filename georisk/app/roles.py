@@ -74,3 +74,15 @@ def refuse_viewer() -> bool:
         return False
     st.error("Only an analyst can change the data of this instance.", icon=":material/block:")
     return True
+
+
+def analyst_here(what_analysts_do: str) -> bool:
+    """True for an analyst. A viewer is told why they are one, what analysts do in this section
+    (`what_analysts_do`, our own text) and how analysts are enabled."""
+    role = session_access()
+    if not role.analyst:
+        st.info(
+            f"{escape_markdown(role.reason)} {what_analysts_do} {access.HOW_TO_ENABLE}",
+            icon=":material/lock:",
+        )
+    return role.analyst
