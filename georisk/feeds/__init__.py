@@ -38,7 +38,7 @@ KINDS = {"acled": acled.read, "gtd": gtd.read, "ucdp": ucdp.read, "csv": mapped.
 
 def context_for(data_dir: Path) -> FeedContext:
     """The boundaries and actor aliases of the target folder, or the bundled ones where it has none."""
-    target = load_dataset(data_dir) if Path(data_dir).is_dir() else None
+    target = load_dataset(data_dir, with_store=False) if Path(data_dir).is_dir() else None
     # The bundled scenario is loaded only when the target lacks what it stands in for.
     complete = target is not None and not target.boundaries.empty and not target.actor_aliases.empty
     bundled = target if complete else load_dataset(BUNDLED_DATA)

@@ -234,10 +234,13 @@ class Dataset:
         return pd.DataFrame.from_records(records)
 
 
-def load_dataset(data_dir: Path | str) -> Dataset:
+def load_dataset(data_dir: Path | str, with_store: bool = True) -> Dataset:
+    """The scenario of a folder. with_store=False leaves the store out (the curated incidents.csv
+    stands in for the incidents): for what needs only the scenario's places and names, such as
+    an import, which should not load a million stored incidents to learn the provinces."""
     data_dir = Path(data_dir)
     catalog, catalog_problems = read_catalog(data_dir)
-    stored, problem, has_store = location.stored_incidents(data_dir)
+    stored, problem, has_store = location.stored_incidents(data_dir) if with_store else (None, None, True)
     tables = load_tables(
         data_dir,
         catalog.get("scenario", {}).get("date_windows"),
