@@ -265,7 +265,7 @@ class Store:
 
     def runs(self, limit: int = 100, feed: str | None = None) -> list[Run]:
         """The runs, newest first."""
-        query = sa.select(*[c for c in t.runs.c if c.name not in ("report", "rows", "cursor")])
+        query = sa.select(*[c for c in t.runs.c if c.name not in ("report", "rows", "cursor", "feeds")])
         if feed:
             query = query.where(t.runs.c.feed == feed)
         query = query.order_by(t.runs.c.seq.desc()).limit(limit)
@@ -328,7 +328,11 @@ class Store:
                 )
                 .order_by(t.runs.c.seq)
             ).all()
-        held = self.feeds_in_use()  # the version in use is the current revisions
+        with self.engine.connect() as conn:
+            recorded = conn.execute(sa.select(t.runs.c.feeds).where(t.runs.c.id == str(run_id))).scalar()
+        # The feeds the version holds, as its run recorded them (counting a million rows on every
+        # load would cost seconds on SQLite).
+        held = json.loads(recorded) if recorded else self.feeds_in_use()
         feeds: dict[str, dict[str, str]] = {}
         for row in rows:
             if row.feed not in held:
@@ -813,6 +817,7 @@ class Store:
                 finished=now(),
                 seconds=round(time.time() - started, 3),
                 total=len(merged),
+                feeds=json.dumps(feeds),
                 last_event=feeds.get(run_feed, (0, None))[1] if run_feed else None,
                 **counts,
                 **(extra or {}),

@@ -38,6 +38,7 @@ runs = sa.Table(
     sa.Column("total", sa.Integer),  # incidents in use after the run (committed runs)
     sa.Column("last_event", sa.String(10)),  # the feed's latest event date after the run
     sa.Column("restores", sa.String(80)),  # the version a restore put back
+    sa.Column("feeds", sa.Text),  # JSON, committed runs: {feed: [incidents in use, latest event date]}
     sa.Column("actor", sa.String(200)),  # who started it (the signed-in user, or the command line)
     sa.Column("cursor", sa.Text),  # JSON: where the feed's next incremental refresh starts
     sa.Column("report", sa.Text),  # JSON: the import report

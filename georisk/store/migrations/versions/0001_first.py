@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("total", sa.Integer),
         sa.Column("last_event", sa.String(10)),
         sa.Column("restores", sa.String(80)),
+        sa.Column("feeds", sa.Text),
         sa.Column("actor", sa.String(200)),
         sa.Column("cursor", sa.Text),
         sa.Column("report", sa.Text),
