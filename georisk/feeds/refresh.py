@@ -271,9 +271,9 @@ def _refresh_feed(store, feed, config, context, budget, actor, say, environ, pol
     batch.label = label
     try:
         run_ = store.commit(batch)
-    except StoreError as err:
-        return Outcome(
-            feed, store.runs(limit=1)[0] if "could not be stored" in str(err) else None, lines=[str(err)]
-        )
+    except StoreBusy as busy:  # another change held the store too long: nothing ran, nothing recorded
+        return Outcome(feed, lines=[str(busy)])
+    except StoreError:  # the store refused the batch and recorded the failure: show that run
+        return Outcome(feed, store.runs(limit=1, feed=feed)[0])
     say(f"{feed}: {run_.outcome} ({run_.summary})")
     return Outcome(feed, run_)

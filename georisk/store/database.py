@@ -263,11 +263,14 @@ class Store:
             return None
         return conn.execute(sa.select(t.runs.c.id).where(t.runs.c.seq == seq)).scalar()
 
-    def runs(self, limit: int = 100, feed: str | None = None) -> list[Run]:
-        """The runs, newest first."""
+    def runs(
+        self, limit: int = 100, feed: str | None = None, kind: str | None = None, run_id: str | None = None
+    ) -> list[Run]:
+        """The runs, newest first (of one feed, of one kind, or the one run of an id)."""
         query = sa.select(*[c for c in t.runs.c if c.name not in ("report", "rows", "cursor", "feeds")])
-        if feed:
-            query = query.where(t.runs.c.feed == feed)
+        for column, value in ((t.runs.c.feed, feed), (t.runs.c.kind, kind), (t.runs.c.id, run_id)):
+            if value is not None:
+                query = query.where(column == value)
         query = query.order_by(t.runs.c.seq.desc()).limit(limit)
         with self.engine.connect() as conn:
             seq, curated = self._state(conn)
@@ -283,7 +286,7 @@ class Store:
         return [run for run in self.runs(limit=10_000) if run.loadable]
 
     def run(self, run_id: str) -> Run:
-        found = [r for r in self.runs(limit=100_000) if r.id == str(run_id)]
+        found = self.runs(limit=1, run_id=str(run_id))
         if not found:
             raise KeyError(f"no such run or version: {str(run_id)[:80]}")
         return found[0]

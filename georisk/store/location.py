@@ -100,12 +100,12 @@ def migrate_folder(store: Store, data_dir: Path) -> str | None:
     with its id, date, report and listed rows, and the one in use stays in use. The old files are
     left as they were (nothing is deleted); the message says what was moved."""
     versions = legacy_versions(data_dir)
-    if not versions or any(r.kind == "migration" for r in store.runs(limit=100_000)):
+    if not versions or store.runs(limit=1, kind="migration"):
         return None
     # Two processes opening the store for the first time must not both move the folder in: the
     # check is made again under a lock of its own (each move takes the writer lock as usual).
     with store.locked("migration", name="migration"):
-        if any(r.kind == "migration" for r in store.runs(limit=100_000)):
+        if store.runs(limit=1, kind="migration"):
             return None
         return _move_in(store, data_dir, versions)
 
