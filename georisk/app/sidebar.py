@@ -166,6 +166,18 @@ def data_status(dataset: Dataset) -> None:
             st.warning(f"{'; '.join(parts)}. The Data page lists each problem.", icon="⚠️")
         else:
             st.caption(f"Data: {escape_markdown(dataset.data_dir.name)}/ loaded with no problems.")
+        if dataset.store_problem:
+            # Its reason may name the server's store; that is for those who run it.
+            reason = (
+                escape_markdown(dataset.store_problem)
+                if session_access().analyst
+                else ("the server's log says why")
+            )
+            st.warning(
+                f"The store of imported and refreshed incidents cannot be read, so the curated "
+                f"incidents are shown: {reason}",
+                icon=":material/database:",
+            )
         freshness_stamps(export.stamps(dataset))
 
 

@@ -201,3 +201,18 @@ def test_refresh_now_says_when_another_refresh_is_running(
     (status,) = at.status
     assert status.label == "Skipped: another refresh is running"
     assert any("acled: skipped, another refresh is running" in shown(m.value) for m in status.markdown)
+
+
+def test_a_store_that_cannot_be_read_is_said_on_every_page_not_hidden(app_env, data_copy, monkeypatch):
+    """The curated incidents stand in, and every page says why they are shown; the reason, which
+    names the server's store, only to an analyst."""
+    monkeypatch.setenv(location.STORE_ENV, "postgresql+psycopg://reader:s3cretpw@127.0.0.1:1/georisk")
+    location.forget()
+    app_env(data_copy)
+    for page in [None, *PAGES]:
+        at = open_page(page)
+        assert not at.exception, (page, at.exception)
+        (warning,) = [w.value for w in at.sidebar.warning if "store" in w.value]
+        assert "curated incidents are shown" in warning and "the server's log says why" in warning, page
+        assert "127.0.0.1" not in warning and "s3cretpw" not in warning
+    location.forget()
