@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import urllib.parse
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import settle
 
 
@@ -13,7 +15,8 @@ def test_click_on_the_matrix_opens_the_site(server, context):
     settle(page)
     assert page.locator(".st-key-site_panel").count() == 0
     points = page.locator('[data-testid="stPlotlyChart"] g.scatterlayer path.point')
-    assert points.count() == 5, "the five sites are on the matrix"
+    # Plotly draws the matrix after the app has gone idle: wait for the five sites, not just count.
+    expect(points).to_have_count(5, timeout=15_000)
     points.nth(0).click(force=True)
     page.wait_for_url(lambda url: "site=" in url)
     settle(page)
