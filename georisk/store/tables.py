@@ -9,6 +9,14 @@ them; this module is what the code reads and writes through, and a test checks t
                 loads, so that loading a million incidents costs what reading a file does
     state       one row: which version is in use, or the curated incidents.csv
     locks       the writers' lock, shared by every process and machine on the store
+    rules       the watch rules (georisk.alerts.rules), as JSON, with their feed token and
+                webhook secret
+    alerts      one per (rule, incident) or per band or rating change, with its state
+    alert_actions  what happened to each alert: raised, updated, withdrawn, acknowledged, closed,
+                with who and when
+    deliveries  every message sent or to send (webhook, email, apprise), with its attempts
+    watch_state what a rule saw last (a site's band, a province's rating, the last digest)
+    evaluations the committed runs whose incidents the rules have been evaluated on
 """
 
 from __future__ import annotations
@@ -87,4 +95,92 @@ locks = sa.Table(
     sa.Column("holder", sa.String(80), nullable=False),
     sa.Column("what", sa.String(200), nullable=False),
     sa.Column("beat", sa.Float, nullable=False),  # time.time() of the holder's last sign of life
+)
+
+
+rules = sa.Table(
+    "rules",
+    metadata,
+    sa.Column("id", sa.String(60), primary_key=True),
+    sa.Column("definition", sa.Text, nullable=False),  # JSON of Rule.to_dict()
+    sa.Column("origin", sa.String(8), nullable=False),  # page | file
+    sa.Column("created", sa.String(32), nullable=False),
+    sa.Column("updated", sa.String(32), nullable=False),
+    sa.Column("author", sa.String(200)),
+    sa.Column("feed_token", sa.String(64), nullable=False),  # the secret in the rule's Atom URL
+    sa.Column("webhook_secret", sa.String(64), nullable=False),  # the key its webhooks are signed with
+    sa.Column("deleted", sa.Boolean, nullable=False),  # kept, so that its alerts still name it
+)
+
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("rule_id", sa.String(60), nullable=False),
+    sa.Column("key", sa.String(300), nullable=False),  # feed/event for incidents; site or province + run for changes
+    sa.Column("kind", sa.String(10), nullable=False),  # incident | band | threat
+    sa.Column("state", sa.String(14), nullable=False),  # open | acknowledged | closed | withdrawn
+    sa.Column("raised", sa.String(32), nullable=False),
+    sa.Column("updated", sa.String(32), nullable=False),
+    sa.Column("run_seq", sa.Integer, nullable=False),  # the run that raised or last changed it
+    sa.Column("feed", sa.String(16)),
+    sa.Column("event_id", sa.String(200)),
+    sa.Column("revision", sa.Integer),
+    sa.Column("event_date", sa.String(10)),
+    sa.Column("site_id", sa.String(200)),
+    sa.Column("province", sa.String(200)),
+    sa.Column("distance_km", sa.Float),
+    sa.Column("details", sa.Text, nullable=False),  # JSON: the Alert record's other fields
+    sa.UniqueConstraint("rule_id", "key", name="alerts_once"),
+)
+sa.Index("alerts_by_state", alerts.c.state, alerts.c.updated)
+sa.Index("alerts_by_event", alerts.c.feed, alerts.c.event_id)
+
+alert_actions = sa.Table(
+    "alert_actions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("alert_id", sa.Integer, sa.ForeignKey("alerts.id"), nullable=False),
+    sa.Column("action", sa.String(14), nullable=False),  # raised | updated | withdrawn | acknowledged | closed | reopened
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("actor", sa.String(200)),
+    sa.Column("note", sa.Text),
+)
+sa.Index("alert_actions_by_alert", alert_actions.c.alert_id, alert_actions.c.id)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),  # the delivery id the receiver sees
+    sa.Column("rule_id", sa.String(60), nullable=False),
+    sa.Column("channel", sa.String(10), nullable=False),  # webhook | email | apprise
+    sa.Column("target", sa.String(400), nullable=False),  # where, with any secret masked
+    sa.Column("alert_ids", sa.Text, nullable=False),  # JSON list
+    sa.Column("event", sa.String(10), nullable=False),  # raised | updated | withdrawn | digest
+    sa.Column("created", sa.String(32), nullable=False),
+    sa.Column("state", sa.String(8), nullable=False),  # pending | sent | failed
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_at", sa.Float, nullable=False),  # time.time() of the next attempt
+    sa.Column("last_at", sa.String(32)),
+    sa.Column("outcome", sa.Text),  # the last attempt's answer or error
+)
+sa.Index("deliveries_due", deliveries.c.state, deliveries.c.next_at)
+
+watch_state = sa.Table(
+    "watch_state",
+    metadata,
+    sa.Column("rule_id", sa.String(60), primary_key=True),
+    sa.Column("key", sa.String(300), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("at", sa.String(32), nullable=False),
+)
+
+evaluations = sa.Table(
+    "evaluations",
+    metadata,
+    sa.Column("run_seq", sa.Integer, sa.ForeignKey("runs.seq"), primary_key=True),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("raised", sa.Integer, nullable=False),
+    sa.Column("updated", sa.Integer, nullable=False),
+    sa.Column("withdrawn", sa.Integer, nullable=False),
 )

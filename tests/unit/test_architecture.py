@@ -18,6 +18,7 @@ LEVELS = (
     ("store", ("georisk.store",)),
     ("scenario", ("georisk.scenario",)),
     ("model", ("georisk.model",)),
+    ("alerts", ("georisk.alerts",)),
     ("feeds", ("georisk.feeds", "georisk.synthetic")),
     ("view", ("georisk.view", "georisk.link", "georisk.analysis")),
     ("charts", ("georisk.charts",)),
