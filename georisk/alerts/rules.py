@@ -64,7 +64,9 @@ class Tier:
 class Vocabulary:
     """What the scenario knows, that a rule may name."""
 
-    sites: Mapping[str, Mapping] = field(default_factory=dict)  # id -> sector, partner_country, status, provinces
+    sites: Mapping[str, Mapping] = field(
+        default_factory=dict
+    )  # id -> sector, partner_country, status, provinces
     provinces: frozenset[str] = frozenset()
     families: frozenset[str] = frozenset()
 
@@ -90,7 +92,6 @@ class Rule:
     weekday: str = "monday"  # weekly digests
     webhook: str = ""
     email: tuple[str, ...] = ()
-    apprise: tuple[str, ...] = ()
     enabled: bool = True
     origin: str = "page"  # page | file (alerts.toml)
 
@@ -156,7 +157,7 @@ class Rule:
     def to_dict(self) -> dict:
         data = asdict(self)
         data["tiers"] = [asdict(t) for t in self.tiers]
-        for key in ("families", "attack_types", "target_types", "attribution", "email", "apprise"):
+        for key in ("families", "attack_types", "target_types", "attribution", "email"):
             data[key] = list(data[key])
         return data
 
@@ -242,7 +243,12 @@ def _watch(value: object, vocabulary: Vocabulary, problems: list) -> str:
     kind = kind.strip().lower()
     target = target.strip()
     if kind not in WATCHES:
-        problems.append(("watch", f"{text!r}: say site:ID, sector:NAME, partner:COUNTRY, status:STATUS, province:NAME or all"))
+        problems.append(
+            (
+                "watch",
+                f"{text!r}: say site:ID, sector:NAME, partner:COUNTRY, status:STATUS, province:NAME or all",
+            )
+        )
         return "all"
     if kind == "all":
         return "all"
@@ -292,7 +298,9 @@ def parse_rule(data: Mapping, vocabulary: Vocabulary, check_webhook=None) -> Rul
     problems: list[tuple[str, str]] = []
     rule_id = str(data.get("id") or "").strip().lower()
     if not ID_PATTERN.match(rule_id):
-        problems.append(("id", "lowercase letters, digits, - and _, at most 60, starting with a letter or digit"))
+        problems.append(
+            ("id", "lowercase letters, digits, - and _, at most 60, starting with a letter or digit")
+        )
     name = " ".join(str(data.get("name") or "").split())
     if not name:
         problems.append(("name", "a rule needs a name"))
@@ -302,21 +310,39 @@ def parse_rule(data: Mapping, vocabulary: Vocabulary, check_webhook=None) -> Rul
     watch = _watch(data.get("watch"), vocabulary, problems)
     tiers = _tiers(data.get("tiers"), problems)
     families = _known(
-        _strings(data.get("families"), "families", problems), "families", vocabulary.families, problems, "actor family"
+        _strings(data.get("families"), "families", problems),
+        "families",
+        vocabulary.families,
+        problems,
+        "actor family",
     )
     attack_types = _known(
-        _strings(data.get("attack_types"), "attack_types", problems), "attack_types", ATTACK_TYPES, problems, "attack type"
+        _strings(data.get("attack_types"), "attack_types", problems),
+        "attack_types",
+        ATTACK_TYPES,
+        problems,
+        "attack type",
     )
     target_types = _known(
-        _strings(data.get("target_types"), "target_types", problems), "target_types", TARGET_TYPES, problems, "target type"
+        _strings(data.get("target_types"), "target_types", problems),
+        "target_types",
+        TARGET_TYPES,
+        problems,
+        "target type",
     )
     attribution = _known(
-        _strings(data.get("attribution"), "attribution", problems), "attribution", ATTRIBUTION, problems, "attribution"
+        _strings(data.get("attribution"), "attribution", problems),
+        "attribution",
+        ATTRIBUTION,
+        problems,
+        "attribution",
     )
     coarse = [p for p in precision.PRECISIONS if p not in ("country", "unknown")]
     min_precision = _choice(data.get("min_precision"), "min_precision", coarse, problems, "district")
     if kind == "incident" and watch.split(":")[0] != "province" and not tiers:
-        problems.append(("tiers", "a rule on sites needs at least one radius (e.g. any incident within 10 km)"))
+        problems.append(
+            ("tiers", "a rule on sites needs at least one radius (e.g. any incident within 10 km)")
+        )
     if kind == "band" and watch.startswith("province:"):
         problems.append(("watch", "a band rule watches sites, not a province"))
     webhook = str(data.get("webhook") or "").strip()
@@ -329,8 +355,7 @@ def parse_rule(data: Mapping, vocabulary: Vocabulary, check_webhook=None) -> Rul
     for address in email:
         if not EMAIL.match(address):
             problems.append(("email", f"{address!r} is not an email address"))
-    apprise = _strings(data.get("apprise"), "apprise", problems)
-    if len(email) > MAX_ADDRESSES or len(apprise) > MAX_ADDRESSES:
+    if len(email) > MAX_ADDRESSES:
         problems.append(("email", f"at most {MAX_ADDRESSES} addresses"))
     rule = Rule(
         id=rule_id,
@@ -350,7 +375,6 @@ def parse_rule(data: Mapping, vocabulary: Vocabulary, check_webhook=None) -> Rul
         weekday=_choice(data.get("weekday"), "weekday", WEEKDAYS, problems, "monday"),
         webhook=webhook,
         email=email,
-        apprise=apprise,
         enabled=bool(data.get("enabled", True)),
         origin="file" if data.get("origin") == "file" else "page",
     )
@@ -385,7 +409,9 @@ def read_rules_file(text: str, vocabulary: Vocabulary, check_webhook=None) -> tu
             problems.append(f"{RULES_FILE}, rule {number}: {err}")
             continue
         if rule.id in seen:
-            problems.append(f"{RULES_FILE}, rule {number}: the id {rule.id!r} is used twice; the first stands")
+            problems.append(
+                f"{RULES_FILE}, rule {number}: the id {rule.id!r} is used twice; the first stands"
+            )
             continue
         seen.add(rule.id)
         rules.append(rule)
@@ -419,6 +445,15 @@ def rules_toml(rules: Iterable[Rule]) -> str:
             lines.append(f"{key} = {_toml_value(value)}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
+
+
+def rule_from_dict(data: Mapping) -> Rule:
+    """A rule from its stored form (Rule.to_dict()), unchecked: for comparing and showing."""
+    values = {key: data[key] for key in Rule.__dataclass_fields__ if key in data}
+    values["tiers"] = tuple(Tier(**tier) for tier in values.get("tiers", ()))
+    for key in ("families", "attack_types", "target_types", "attribution", "email"):
+        values[key] = tuple(values.get(key, ()))
+    return Rule(**values)
 
 
 def differences(old: Rule, new: Rule) -> list[str]:

@@ -54,7 +54,7 @@ VERSION_KEY = b"georisk_version"
 FEED_COLUMN = "_feed"  # the snapshot's column for the feed of each incident (the loader drops it)
 # One holder of each lock per process at a time, whatever the database does (threads of one
 # process share the store's holder name).
-_LOCAL = {"writer": threading.Lock(), "refresh": threading.Lock(), "migration": threading.Lock()}
+_LOCAL = {name: threading.Lock() for name in ("writer", "refresh", "migration", "alerts")}
 
 
 class StoreError(Exception):
@@ -433,7 +433,8 @@ class Store:
     def locked(self, what: str, wait: float | None = None, name: str = "writer") -> Iterator[None]:
         """Hold one of the store's locks, waiting up to `wait` seconds (default lock_timeout);
         StoreBusy when it does not come free. "writer" is held for every change of the store (a
-        merge, a restore), "refresh" for a whole refresh, pulls included."""
+        merge, a restore), "refresh" for a whole refresh, pulls included, "alerts" for an
+        evaluation of the watch rules (georisk.store.alerts)."""
         wait = self.lock_timeout if wait is None else wait
         local = _LOCAL[name]
         if not local.acquire(timeout=max(wait, 0.001)):
