@@ -41,4 +41,7 @@ if st.runtime.exists():
 else:
     # Streamlit's upload endpoint takes a file for any live session, uploader on the page or
     # not: the gate refuses it to every session but an analyst's (georisk/app/access.py).
-    app = st.App("dashboard.py", middleware=[Middleware(access.UploadGate)])
+    # The app's own routes (the alerts' Atom feeds) are served beside the pages: georisk/app/routes.py.
+    from georisk.app.routes import ROUTES
+
+    app = st.App("dashboard.py", routes=ROUTES, middleware=[Middleware(access.UploadGate)])

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from georisk.alerts import commands as alert_commands
+from georisk.alerts.evaluate import evaluate_and_send
 from georisk.analysis import overview
 from georisk.link import link_params, parse_link
 from georisk.outputs import briefing, printing
@@ -145,6 +147,7 @@ def import_feed(args: argparse.Namespace) -> int:
         print(f"nothing new: the store already holds these incidents (run {version.id})")
     else:
         print(f"committed as version {version.id} ({version.summary}); it is in use")
+        print("alerts: " + evaluate_and_send(args.out).summary())
     print(report.summary())
     return 0
 
@@ -236,6 +239,7 @@ def refresh_feeds(args: argparse.Namespace) -> int:
         return 1
     for outcome in outcomes:
         print(outcome.line(), file=sys.stdout if outcome.ok else sys.stderr)
+    print("alerts: " + evaluate_and_send(args.data).summary())
     return 0 if all(o.ok for o in outcomes) else 1
 
 
@@ -342,7 +346,10 @@ def main(argv: list[str] | None = None) -> int:
         "--data", type=Path, default=BUNDLED_DATA, help="data folder (default: the bundled one)"
     )
     kept.add_argument("--limit", type=int, default=50, help="how many runs to list (newest first)")
+    alert_commands.add_parser(commands, BUNDLED_DATA)
     args = parser.parse_args(argv)
+    if args.command == "alerts":
+        return alert_commands.run(args)
     if args.command == "refresh":
         return refresh_feeds(args)
     if args.command == "status":

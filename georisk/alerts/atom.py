@@ -92,7 +92,7 @@ def _timestamp(value: str | None, fallback: str) -> str:
 
 
 def _add(parent: ET.Element, tag: str, text: str | None = None, **attributes: str) -> ET.Element:
-    element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attributes)
+    element = ET.SubElement(parent, tag, attributes)
     if text is not None:
         element.text = text
     return element
@@ -115,7 +115,8 @@ def feed_xml(
     newest = sorted(alerts, key=lambda a: (_timestamp(a.updated, ""), a.id), reverse=True)[:MAX_ENTRIES]
     if updated is None:
         updated = _timestamp(newest[0].updated, now) if newest else now
-    feed = ET.Element(f"{{{ATOM}}}feed")
+    # Plain names under a default namespace declared on the root: the reader sees bare Atom tags.
+    feed = ET.Element("feed", xmlns=ATOM)
     _add(feed, "id", clean(feed_id))
     _add(feed, "title", clean(title, MAX_TITLE), type="text")
     if subtitle:
@@ -136,4 +137,4 @@ def feed_xml(
         _add(entry, "category", term=clean(alert.state), label=clean(alert.state))
         lines = [clean(alert.rule_name, MAX_TITLE)] + [f"{label}: {value}" for label, value in facts(alert)]
         _add(entry, "summary", "\n".join(lines), type="text")
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True, default_namespace=ATOM)
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)

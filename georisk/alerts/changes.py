@@ -35,6 +35,10 @@ def _rise(old: str, new: str, order: list[str], direction: str) -> bool:
     return order.index(new) > order.index(old)
 
 
+def _moved(old: str, new: str, order: list[str]) -> str:
+    return "rose" if order.index(new) > order.index(old) else "fell"
+
+
 def evaluate(
     book: AlertBook, rules: list[Rule], dataset: Dataset, environ: Mapping[str, str] = os.environ
 ) -> Counts:
@@ -77,8 +81,7 @@ def evaluate(
             if what == "band":
                 site = sites[name]
                 details = {
-                    "title": f"Risk band of {site['name']} {'rose' if order.index(value) > order.index(old) else 'fell'}: "
-                    f"{old} → {value}",
+                    "title": f"Risk band of {site['name']} {_moved(old, value, order)}: {old} → {value}",
                     "why": str(by_site.at[name, "reason"]),
                     "site_name": site["name"],
                     "links": links.site_links(name, environ),
@@ -88,7 +91,8 @@ def evaluate(
             else:
                 details = {
                     "title": f"Threat rating of {name} rose: {old} → {value}",
-                    "why": f"The model's threat rating for {name} as of {asof.date().isoformat()} is {value}; it was {old}.",
+                    "why": f"The model's threat rating for {name} as of {asof.date():%Y-%m-%d} is {value}; "
+                    f"it was {old}.",
                     "province": name,
                     "links": {},
                     "date": asof.date().isoformat(),

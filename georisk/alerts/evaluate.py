@@ -286,3 +286,26 @@ def catch_up(
 def open_alerts(store: Store | None) -> list[dict]:
     """The open and acknowledged alerts, newest first (the Overview's count and latest)."""
     return [] if store is None else AlertBook(store).alerts(states=OPEN_STATES)
+
+
+def evaluate_and_send(
+    data_dir: Path | str, environ: Mapping[str, str] = os.environ, send_budget: float | None = None
+) -> Evaluation:
+    """What every import and refresh calls once it has committed: evaluate the rules on what is
+    new, queue the digests that are due, and send what is queued. Never raises: alerts must not
+    undo or hold up the import that raised them (a failure is logged, and the next call catches
+    up)."""
+    from georisk.alerts import deliver
+
+    try:
+        outcome = catch_up(data_dir, environ=environ)
+        store = open_store(data_dir, create=False)
+        if store is not None:
+            book = AlertBook(store)
+            outcome.deliveries += deliver.queue_digests(book)
+            budget = deliver.SEND_BUDGET if send_budget is None else send_budget
+            deliver.send_due(book, environ, budget=budget)
+        return outcome
+    except Exception as err:  # noqa: BLE001 - see the docstring
+        log.exception("the watch rules could not be evaluated: %s", err)
+        return Evaluation(messages=[f"the watch rules could not be evaluated: {err}"])

@@ -26,7 +26,15 @@ from dataclasses import dataclass
 from georisk.alerts import addresses
 from georisk.alerts.records import Alert
 from georisk.alerts.rules import Rule
-from georisk.services.http import MESSAGE_LIMIT, USER_AGENT, Budget, RetryPolicy, redact, retry_after_seconds
+from georisk.services.http import (
+    MESSAGE_LIMIT,
+    USER_AGENT,
+    Budget,
+    RetryPolicy,
+    redact,
+    register_secret,
+    retry_after_seconds,
+)
 
 EVENTS = ("raised", "updated", "withdrawn", "digest")
 SIGNATURE = "X-Georisk-Signature"
@@ -159,6 +167,7 @@ def send(
     5xx, 429 after its Retry-After) with the policy's back-off, within `budget_seconds` in all.
     `timeout` bounds each attempt (the policy's own timeout is not used); `context` is the TLS
     context (default: the system's certificate authorities)."""
+    register_secret(secret)  # a receiver that echoes what it got must not show it in our log
     policy = policy or DEFAULT_POLICY
     budget = Budget(budget_seconds)
     attempts = 0

@@ -5,6 +5,7 @@ report."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from georisk import text
+from georisk.alerts.evaluate import evaluate_and_send
 from georisk.app import roles
 from georisk.scenario.dataset import FEED_NAMES, Dataset
 from georisk.text import escape_markdown
@@ -102,6 +104,9 @@ def import_panel(dataset: Dataset) -> None:
             except StoreError as err:  # busy, or a write failed: nothing changed
                 st.error(escape_markdown(str(err)))
             else:
+                if run.outcome != "unchanged":
+                    # In the background: a slow webhook must not hold up the page.
+                    threading.Thread(target=evaluate_and_send, args=(dataset.data_dir,), daemon=True).start()
                 st.session_state[IMPORT] = None
                 st.session_state[DONE] = (
                     f"Nothing new: the store already holds these incidents (run {run.id})."

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from georisk.alerts.evaluate import evaluate_and_send
 from georisk.feeds import refresh
 from georisk.store.database import StoreError
 
@@ -32,6 +33,7 @@ class RefreshJob:
     def run(self) -> None:
         try:
             self.outcomes = refresh.refresh(self.data_dir, actor=self.actor, progress=self.lines.append)
+            self.lines.append("alerts: " + evaluate_and_send(self.data_dir).summary())
         except StoreError as err:
             self.error = str(err)
         except Exception as err:  # noqa: BLE001 - a bug must end the job with a reason, not hang the page

@@ -117,7 +117,9 @@ alerts = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("rule_id", sa.String(60), nullable=False),
-    sa.Column("key", sa.String(300), nullable=False),  # feed/event for incidents; site or province + run for changes
+    sa.Column(
+        "key", sa.String(300), nullable=False
+    ),  # feed/event for incidents; site or province + run for changes
     sa.Column("kind", sa.String(10), nullable=False),  # incident | band | threat
     sa.Column("state", sa.String(14), nullable=False),  # open | acknowledged | closed | withdrawn
     sa.Column("raised", sa.String(32), nullable=False),
@@ -141,7 +143,9 @@ alert_actions = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("alert_id", sa.Integer, sa.ForeignKey("alerts.id"), nullable=False),
-    sa.Column("action", sa.String(14), nullable=False),  # raised | updated | withdrawn | acknowledged | closed | reopened
+    sa.Column(
+        "action", sa.String(14), nullable=False
+    ),  # raised | updated | withdrawn | acknowledged | closed | reopened
     sa.Column("at", sa.String(32), nullable=False),
     sa.Column("actor", sa.String(200)),
     sa.Column("note", sa.Text),
