@@ -48,9 +48,7 @@ def filter_mask(rule: Rule, incidents: pd.DataFrame) -> np.ndarray:
         hit = np.zeros(len(incidents), dtype=bool)
         for column in columns:
             if column in incidents:
-                hit |= (
-                    incidents[column].astype(object).map(lambda v: _text(v).lower() in lowered).to_numpy(bool)
-                )
+                hit |= incidents[column].astype(object).map(_text).str.lower().isin(lowered).to_numpy(bool)
         keep &= hit
     return keep
 
