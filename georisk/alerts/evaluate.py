@@ -6,7 +6,7 @@ Each run is evaluated once, against the incidents it added or revised (never the
 run order; its alerts, their actions and the deliveries they need are written with the mark that
 the run was evaluated, in one transaction. So a crash leaves the run to the next catch-up, and two
 processes catching up at once evaluate it once (the store's "alerts" lock). A rule only sees runs
-that finished after it was made: a new rule does not alert on history (its preview shows what it
+committed after it was made: a new rule does not alert on history (its preview shows what it
 would have raised; georisk.alerts.preview).
 
     new incident that matches         raises an alert (one per rule and incident)
@@ -118,8 +118,8 @@ def what_changed(old: Mapping, new: Mapping) -> str:
     return "; ".join(parts) or "the feed revised the record (no shown field changed)"
 
 
-def _rules_for_run(rules: list[tuple[Rule, str]], finished: str) -> list[Rule]:
-    return [rule for rule, created in rules if created <= finished]
+def _rules_for_run(rules: list[tuple[Rule, int]], seq: int) -> list[Rule]:
+    return [rule for rule, since in rules if seq > since]
 
 
 def evaluate_run(
@@ -259,14 +259,14 @@ def catch_up(
         if not rules:
             book.mark_evaluated(seq for seq, _, _ in pending)
             return outcome
-        oldest = min(created for _, created in rules)
-        # Runs that finished before any rule existed cannot raise anything.
-        book.mark_evaluated(seq for seq, _, finished in pending if finished < oldest)
-        for seq, _, finished in pending:
-            if finished < oldest:
+        oldest = min(since for _, since in rules)
+        # Runs committed before any rule existed cannot raise anything.
+        book.mark_evaluated(seq for seq, _, _ in pending if seq <= oldest)
+        for seq, _, _ in pending:
+            if seq <= oldest:
                 continue
             raised, updated, withdrawn, queued = evaluate_run(
-                book, seq, _rules_for_run(rules, finished), curated, environ
+                book, seq, _rules_for_run(rules, seq), curated, environ
             )
             outcome.runs += 1
             outcome.raised += raised

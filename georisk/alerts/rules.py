@@ -15,7 +15,6 @@ What a rule watches (`watch`): `site:ID`, `sector:NAME`, `partner:COUNTRY`, `sta
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 import tomllib
@@ -272,11 +271,11 @@ def _watch(value: object, vocabulary: Vocabulary, problems: list) -> str:
 
 def _clock(value: object, problems: list) -> str:
     text = "07:00" if value in (None, "") else str(value).strip()
-    try:
-        return dt.time.fromisoformat(text).strftime("%H:%M")
-    except ValueError:
-        problems.append(("at", f"{text!r} is not a time of day like 07:00"))
-        return "07:00"
+    found = re.fullmatch(r"(\d{1,2}):(\d{2})", text)
+    if found and int(found[1]) < 24 and int(found[2]) < 60:
+        return f"{int(found[1]):02d}:{found[2]}"
+    problems.append(("at", f"{text!r} is not a time of day like 07:00"))
+    return "07:00"
 
 
 def _timezone(value: object, problems: list) -> str:

@@ -82,8 +82,9 @@ def sync_file_rules(
     return messages
 
 
-def active_rules(book: AlertBook, dataset: Dataset) -> list[tuple[Rule, str]]:
-    """(rule, created) of every stored rule that is enabled and still fits the scenario."""
+def active_rules(book: AlertBook, dataset: Dataset) -> list[tuple[Rule, int]]:
+    """(rule, the last run before it was made) of every stored rule that is enabled and still
+    fits the scenario."""
     vocabulary = vocabulary_of(dataset)
     found = []
     for stored in book.rules():
@@ -92,7 +93,7 @@ def active_rules(book: AlertBook, dataset: Dataset) -> list[tuple[Rule, str]]:
         except RuleError:
             continue
         if rule.enabled:
-            found.append((rule, stored.created))
+            found.append((rule, book.since_run(rule.id)))
     return found
 
 

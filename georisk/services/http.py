@@ -350,6 +350,9 @@ class Pull:
                 if not name.startswith("_"):
                     seen.setdefault(name, None)
         columns = [c for c in export_columns if c in seen] + [c for c in seen if c not in export_columns]
+        # A pull with nothing new (an incremental refresh that brings only deletions, or nothing)
+        # is the export's header alone: an empty export, not an unreadable file.
+        columns = columns or list(export_columns)
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)

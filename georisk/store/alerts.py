@@ -27,7 +27,8 @@ from georisk.store.database import Store, now
 ACTIONS = ("raised", "updated", "withdrawn", "acknowledged", "closed", "reopened")
 # A delivery claimed by a process that then died is tried again after this long.
 CLAIM_TIMEOUT = 600.0
-ALL_RULES = "*"  # the watch_state / token key of the feed of every rule
+ALL_RULES = "*"
+SINCE_RUN = "since_run"  # watch_state key: the last run before the rule was made  # the watch_state / token key of the feed of every rule
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,7 @@ class AlertBook:
                         deleted=False,
                     )
                 )
+                self._start_watching(conn, definition["id"])
             else:
                 values = {"definition": body, "origin": origin, "updated": stamp, "author": actor or None}
                 if row["deleted"]:
@@ -156,9 +158,21 @@ class AlertBook:
                         "webhook_secret": secrets.token_hex(24),
                     }
                 conn.execute(sa.update(t.rules).where(t.rules.c.id == definition["id"]).values(**values))
+                if row["deleted"]:
+                    self._start_watching(conn, definition["id"])
         found = self.rule(definition["id"])
         assert found is not None
         return found
+
+    def _start_watching(self, conn: sa.Connection, rule_id: str) -> None:
+        """A rule sees the runs after the last one committed when it was made: it does not alert
+        on history. (By run, not by clock: a run and a rule can share a second.)"""
+        last = conn.execute(sa.select(sa.func.max(t.runs.c.seq))).scalar() or 0
+        self.remember(rule_id, {SINCE_RUN: str(last)}, conn)
+
+    def since_run(self, rule_id: str) -> int:
+        """The last run before the rule was made (it sees the runs after it)."""
+        return int(self.watched(rule_id).get(SINCE_RUN, "0"))
 
     def delete_rule(self, rule_id: str, actor: str = "") -> None:
         """Retire a rule: it raises nothing more; its alerts stay and still name it."""
