@@ -24,6 +24,7 @@ def draw() -> None:
     overview_page.headline_box(summary)
     downloads.briefing_buttons(view, model, since)
     overview_page.key_figures(summary)
+    overview_page.open_alerts(view.dataset)
     overview_page.exposed_sites(summary, matrix.risk_matrix(summary.scores, model.cuts, site), site)
     site_panel.site_panel(view, model, site)
     downloads.download_sites(view, model, summary.scores)

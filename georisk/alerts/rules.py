@@ -337,7 +337,9 @@ def parse_rule(data: Mapping, vocabulary: Vocabulary, check_webhook=None) -> Rul
         "attribution",
     )
     coarse = [p for p in precision.PRECISIONS if p not in ("country", "unknown")]
-    min_precision = _choice(data.get("min_precision"), "min_precision", coarse, problems, "district")
+    # A province rule matches anywhere in the province, so a province's own point will do.
+    default_precision = "province" if watch.startswith("province:") else "district"
+    min_precision = _choice(data.get("min_precision"), "min_precision", coarse, problems, default_precision)
     if kind == "incident" and watch.split(":")[0] != "province" and not tiers:
         problems.append(
             ("tiers", "a rule on sites needs at least one radius (e.g. any incident within 10 km)")

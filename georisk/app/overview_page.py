@@ -146,3 +146,29 @@ def footer(view: View) -> None:
         f"(latest in the data: {view.choices.last_date.isoformat()}). "
         f"{settings.MODEL_VERSION}. {escape_markdown(view.dataset.sources_text())}"
     )
+
+
+def open_alerts(dataset: Dataset) -> None:
+    """How many alerts are open and the latest of them, linking to the Alerts page; nothing when
+    there is no store, a short line when it cannot be read (the Overview must always draw)."""
+    from georisk.alerts.records import OPEN_STATES
+    from georisk.store import location
+    from georisk.store.alerts import AlertBook
+
+    try:
+        store = location.open_store(dataset.data_dir)
+        if store is None:
+            return
+        book = AlertBook(store)
+        count, latest = book.open_count(), book.alerts(states=OPEN_STATES, limit=1)
+    except Exception:  # noqa: BLE001 - any store or driver error: the page goes on without alerts
+        st.caption("Alerts: the store cannot be read just now.")
+        return
+    line = f"{count:,} open alert(s)"
+    if latest:
+        details = latest[0]["details"]
+        site, province = details.get("site_name"), latest[0].get("province")
+        where = f" near {site}" if site else (f" in {province}" if province else "")
+        line += f"; the latest: {details.get('title') or 'Alert'}{where}"
+    # A page link's label is Markdown: the data in it is escaped.
+    st.page_link("pages/5_Alerts.py", label=escape_markdown(line), icon=":material/notifications:")

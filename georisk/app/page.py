@@ -26,6 +26,7 @@ PAGES = (
     ("pages/2_Map.py", "Map", ":material/map:"),
     ("pages/3_Cooperation.py", "Cooperation", ":material/handshake:"),
     ("pages/4_Data.py", "Data", ":material/database:"),
+    ("pages/5_Alerts.py", "Alerts", ":material/notifications:"),
 )
 
 

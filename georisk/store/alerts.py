@@ -27,8 +27,8 @@ from georisk.store.database import Store, now
 ACTIONS = ("raised", "updated", "withdrawn", "acknowledged", "closed", "reopened")
 # A delivery claimed by a process that then died is tried again after this long.
 CLAIM_TIMEOUT = 600.0
-ALL_RULES = "*"
-SINCE_RUN = "since_run"  # watch_state key: the last run before the rule was made  # the watch_state / token key of the feed of every rule
+ALL_RULES = "*"  # the watch_state / token key of the feed of every rule
+SINCE_RUN = "since_run"  # watch_state key: the last run before the rule was made
 
 
 @dataclass(frozen=True)

@@ -197,7 +197,7 @@ def test_filters_and_provinces():
     )
     assert list(by_target["incident_id"]) == ["police"]
     province = matched(
-        {"id": "p", "name": "n", "watch": "province:punjab", "min_precision": "province"},
+        {"id": "p", "name": "n", "watch": "province:punjab"},
         [*incidents, near_pipeline(8, incident_id="sindh", province="Sindh", geo_precision="province")],
     )
     assert sorted(province["incident_id"]) == ["iskp", "police", "ttp"]

@@ -73,17 +73,19 @@ def acled_row(km: float, event_id: str = "PAK9001", **changes) -> dict:
     place = near_pipeline(km)
     row = dict(acled_events(1)[0])
     row.update(
-        event_id_cnty=event_id,
-        event_date="2016-06-01",
-        latitude=round(place["lat"], 5),
-        longitude=round(place["lon"], 5),
-        geo_precision=1,
-        admin1="Punjab",
-        admin2="Rahim Yar Khan",
-        location="Sadiqabad",
-        fatalities=0,
-        notes="<script>alert(1)</script> attack near the line",
-        **changes,
+        {
+            "event_id_cnty": event_id,
+            "event_date": "2016-06-01",
+            "latitude": round(place["lat"], 5),
+            "longitude": round(place["lon"], 5),
+            "geo_precision": 1,
+            "admin1": "Punjab",
+            "admin2": "Rahim Yar Khan",
+            "location": "Sadiqabad",
+            "fatalities": 0,
+            "notes": "<script>alert(1)</script> attack near the line",
+            **changes,
+        }
     )
     return row
 
@@ -259,3 +261,41 @@ def test_a_failing_webhook_is_retried_later_and_holds_up_nothing(data_copy, monk
         assert "refused" in failed.outcome.lower() or "connect" in failed.outcome.lower()
         assert book.due() == [], "not before its back-off"
         assert [d.id for d in book.due(at=failed.next_at + 1)] == [failed.id]
+
+
+def test_a_band_rule_fires_when_the_sites_band_rises_and_a_threat_rule_when_a_rating_rises(data_copy):
+    with AcledServer(acled_events(5)) as acled:
+        configure(data_copy, feeds=("acled",))
+        env = {**environ(acled, None)}
+        pull(data_copy, env)
+        book = AlertBook(store_for(data_copy))
+        vocabulary = vocabulary_of(load_dataset(data_copy, with_store=False))
+        for data in (
+            {"id": "band", "name": "Pipeline band", "kind": "band", "watch": "site:nsgp"},
+            {"id": "threat", "name": "Punjab threat", "kind": "threat", "watch": "province:Punjab"},
+        ):
+            book.save_rule(parse_rule(data, vocabulary).to_dict(), "page", "analyst")
+        assert evaluate.evaluate_and_send(data_copy, env).raised == 0, "the first look only remembers"
+        before = book.watched("band")["band:nsgp"]
+        last = load_dataset(data_copy).incidents["date"].max().date().isoformat()
+        acled.add([acled_row(2, event_id=f"PAK95{i:02d}", event_date=last, fatalities=40) for i in range(30)])
+        pull(data_copy, env)
+        evaluate.evaluate_and_send(data_copy, env)
+        after = book.watched("band")["band:nsgp"]
+        assert after != before, "thirty deadly attacks on the line move its band"
+        [alert] = book.alerts(rule_id="band")
+        assert alert["details"]["title"] == (
+            f"Risk band of North–South gas pipeline (Karachi–Lahore) rose: {before} → {after}"
+        )
+        assert alert["site_id"] == "nsgp" and alert["details"]["why"]
+        assert evaluate.evaluate_and_send(data_copy, env).raised == 0, "no change, no alert"
+
+        # The analysts rate Punjab higher for the period in force: the threat rule fires.
+        threat = book.watched("threat")["threat:Punjab"]
+        assert threat != "5", "the bundled rating is lower"
+        with (data_copy / "threat_levels.csv").open("a", encoding="utf-8") as ratings:
+            ratings.write(f"T999,Punjab,{last[:4]}-01-01,{last[:4]}-12-31,all,5,Test rise,Test rating,low,\n")
+        assert evaluate.evaluate_and_send(data_copy, env).raised == 1
+        [alert] = book.alerts(rule_id="threat")
+        assert alert["details"]["title"] == f"Threat rating of Punjab rose: {threat} → 5"
+        assert alert["province"] == "Punjab" and alert["site_id"] is None

@@ -101,3 +101,21 @@ def test_the_refresh_runs_from_systemd_and_cron_with_the_documented_command():
     cron = [line for line in guide.splitlines() if re.match(r"^(\S+\s+){5}.*-m georisk refresh", line)]
     assert cron, "docs/deploy.md gives a cron line for the refresh"
     assert all("flock" in line and "PASSWORD" not in line.upper().split("#")[0] for line in cron)
+
+
+def test_the_alerts_are_sent_from_systemd_and_cron_with_the_documented_command():
+    service, timer = _unit("georisk-alerts.service"), _unit("georisk-alerts.timer")
+    assert service["Service"]["Type"] == "oneshot"
+    assert re.search(r"-m georisk alerts send --data ", service["Service"]["ExecStart"])
+    assert service["Service"]["User"] != "root" and "EnvironmentFile" in service["Service"]
+    assert (
+        timer["Timer"]["Unit"] == "georisk-alerts.service" and timer["Install"]["WantedBy"] == "timers.target"
+    )
+    if shutil.which("systemd-analyze"):
+        checked = subprocess.run(
+            ["systemd-analyze", "calendar", timer["Timer"]["OnCalendar"]], capture_output=True, text=True
+        )
+        assert checked.returncode == 0, checked.stderr
+    guide = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    cron = [line for line in guide.splitlines() if re.match(r"^(\S+\s+){5}.*-m georisk alerts send", line)]
+    assert cron and all("flock" in line for line in cron)
