@@ -24,6 +24,7 @@ from georisk.app import routes
 from georisk.feeds.store import store_for
 from georisk.scenario.dataset import load_dataset
 from georisk.store.alerts import AlertBook
+from tests.app.test_alerts_page import alerts_page_at, texts
 from tests.fakes.acled_server import AcledServer
 from tests.unit.test_alert_delivery import smtp_server
 from tests.unit.test_alerts import near_pipeline
@@ -103,7 +104,7 @@ def feed(data_dir, token: str, monkeypatch) -> feedparser.FeedParserDict:
 
 
 def test_an_incident_near_the_pipeline_is_alerted_once_updated_and_withdrawn(
-    data_copy, receiver, monkeypatch
+    data_copy, receiver, monkeypatch, app_env
 ):
     with AcledServer(acled_events(20)) as acled, smtp_server() as (inbox, port):
         configure(data_copy, feeds=("acled",))
@@ -157,6 +158,10 @@ def test_an_incident_near_the_pipeline_is_alerted_once_updated_and_withdrawn(
         assert alert["distance_km"] == pytest.approx(8, abs=0.1)
         assert "km from North–South gas pipeline" in alert["details"]["why"]
         assert alert["details"]["links"]["map"].startswith("https://risk.example.org/Map?")
+
+        # On the Alerts page (AppTest; Chromium: tests/browser/test_alert_processes.py).
+        page = alerts_page_at(app_env, data_copy)
+        assert "8.0 km from North–South gas pipeline (Karachi–Lahore), within the rule's 10 km" in texts(page)
 
         [request] = receiver.requests
         assert request["ok"], "the signature checks out with the rule's secret"
