@@ -212,5 +212,5 @@ def send_due(
             else:
                 book.settle(delivery.id, "pending", attempts, reason, time.time() + _wait(attempts))
             log.warning("delivery %s (%s) failed: %s", delivery.id, delivery.channel, reason)
-        tried.extend(d for d in book.deliveries(limit=1000) if d.id == delivery.id)
+        tried.append(book.delivery(delivery.id))
     return tried

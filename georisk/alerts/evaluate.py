@@ -147,14 +147,11 @@ def evaluate_run(
             district_km=district_km_of(dataset.scenario),
         )
         found = matching.matches(rules, ctx, dataset.sites)
-        keyed = {
-            (
-                row.rule_id,
-                f"{incidents.at[row.position, '_feed']}/{incidents.at[row.position, '_event_id']}",
-            ): row
-            for row in found.itertuples(index=False)
-        }
-        # Alerts of revised incidents, to update them, or withdraw those that no longer match.
+        rows = incidents.to_dict("records")
+        keys = (incidents["_feed"].astype(str) + "/" + incidents["_event_id"].astype(str)).tolist()
+        keyed = {(row.rule_id, keys[row.position]): row for row in found.itertuples(index=False)}
+        # Alerts of revised incidents, to update them, or withdraw those that no longer match (a
+        # new event has none: each run is evaluated once).
         revised = [
             (feed, str(event))
             for feed, event, revision in zip(
@@ -163,10 +160,9 @@ def evaluate_run(
             if revision > 1
         ]
         stored = {(a["rule_id"], a["key"]): a for a in book.alerts_of_events(revised)}
-        stored |= book.alerts_for(keyed)
         for (rule_id, key), row in keyed.items():
             rule = by_id[rule_id]
-            incident = incidents.iloc[row.position].to_dict()
+            incident = rows[row.position]
             match = {
                 "site_id": row.site_id,
                 "distance_km": row.distance_km,

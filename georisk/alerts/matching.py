@@ -112,18 +112,35 @@ def _in_group(rule: Rule, site: Mapping) -> bool:
 
 
 def in_province(rule: Rule, ctx: ModelContext, passing: np.ndarray) -> pd.DataFrame:
-    """The rule's matches in its watched province (named as on each incident's date)."""
-    incidents = ctx.incidents
+    """The rule's matches in its watched province (named as on each incident's date: a province
+    that was merged away names the one that took its ground after that day)."""
+    positions = np.flatnonzero(passing)
+    names = ctx.incidents["province"].to_numpy(dtype=object)[positions]
+    dates = ctx.incidents["date"].to_numpy()[positions]
     ended = ctx.successors
-    rows = []
-    for position in np.flatnonzero(passing):
-        row = incidents.iloc[position]
-        when = row["date"]
-        if places.province_at(_text(row["province"]), when, ended) == places.province_at(
-            rule.watch_value, when, ended
-        ):
-            rows.append((rule.id, int(position), None, np.nan, np.nan, []))
-    return pd.DataFrame(rows, columns=COLUMNS)
+    watched = rule.watch_value
+    if ended:
+        hit = np.array(
+            [
+                places.province_at(_text(name), when, ended) == places.province_at(watched, when, ended)
+                for name, when in zip(names, dates, strict=True)
+            ],
+            dtype=bool,
+        )
+    else:
+        hit = np.array([_text(name) == watched for name in names], dtype=bool)
+    found = positions[hit] if len(positions) else positions
+    return pd.DataFrame(
+        {
+            "rule_id": rule.id,
+            "position": found.astype(int),
+            "site_id": None,
+            "distance_km": np.nan,
+            "tier_km": np.nan,
+            "others": [[] for _ in found],
+        },
+        columns=COLUMNS,
+    )
 
 
 def matches(rules: Sequence[Rule], ctx: ModelContext, sites: pd.DataFrame) -> pd.DataFrame:

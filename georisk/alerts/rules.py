@@ -122,12 +122,14 @@ class Rule:
             name = (sites or {}).get(value, {}).get("name") or value
             return f"site {name}"
         if kind == "all":
-            return "every site"
+            return "any site"
         if kind == "province":
             return f"the province {value}"
-        return {"sector": "sites in the {} sector", "partner": "sites with partner {}", "status": "sites {}"}[
-            kind
-        ].format(value)
+        return {
+            "sector": "a site in the {} sector",
+            "partner": "a site with partner {}",
+            "status": "a site {}",
+        }[kind].format(value)
 
     def words(self, sites: Mapping[str, Mapping] | None = None) -> str:
         """The rule in one sentence (the page, the feed's subtitle, the digest)."""

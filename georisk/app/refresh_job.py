@@ -33,7 +33,9 @@ class RefreshJob:
     def run(self) -> None:
         try:
             self.outcomes = refresh.refresh(self.data_dir, actor=self.actor, progress=self.lines.append)
-            self.lines.append("alerts: " + evaluate_and_send(self.data_dir).summary())
+            alerts = evaluate_and_send(self.data_dir)
+            if alerts.runs or alerts.messages:  # a line only when the rules had something to read
+                self.lines.append("alerts: " + alerts.summary())
         except StoreError as err:
             self.error = str(err)
         except Exception as err:  # noqa: BLE001 - a bug must end the job with a reason, not hang the page

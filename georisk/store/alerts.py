@@ -315,22 +315,6 @@ class AlertBook:
 
     # -- alerts
 
-    def alerts_for(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict]:
-        """The stored alerts of these (rule id, key) pairs."""
-        wanted = list(dict.fromkeys(keys))
-        found: dict[tuple[str, str], dict] = {}
-        with self.engine.connect() as conn:
-            for start in range(0, len(wanted), 500):
-                part = wanted[start : start + 500]
-                query = sa.select(t.alerts).where(
-                    sa.tuple_(t.alerts.c.rule_id, t.alerts.c.key).in_(part)
-                    if self.engine.dialect.name != "sqlite"
-                    else sa.or_(*[(t.alerts.c.rule_id == r) & (t.alerts.c.key == k) for r, k in part])
-                )
-                for row in conn.execute(query).mappings():
-                    found[(row["rule_id"], row["key"])] = _alert_row(row)
-        return found
-
     def alerts_of_events(self, events: Sequence[tuple[str, str]]) -> list[dict]:
         """Every alert about these (feed, event id) events."""
         out: list[dict] = []
@@ -346,43 +330,72 @@ class AlertBook:
 
     def apply(self, run_seq: int | None, changes: Sequence[Change], outbox: Sequence[Outbox] = ()) -> Counts:
         """Write an evaluation's alerts, their actions and deliveries, and (with a run) the mark
-        that the run was evaluated: all or nothing."""
+        that the run was evaluated: all or nothing. Written in bulk (one statement per kind of
+        row), because a batch of ten thousand incidents can raise as many alerts."""
         counts = Counts()
         stamp = now()
+        seq = run_seq or 0
+
+        def values(change: Change) -> dict:
+            return {
+                "kind": change.kind,
+                "updated": stamp,
+                "run_seq": seq,
+                "feed": change.feed,
+                "event_id": change.event_id,
+                "revision": change.revision,
+                "event_date": change.event_date,
+                "site_id": change.site_id,
+                "province": change.province,
+                "distance_km": change.distance_km,
+                "details": json.dumps(change.details, ensure_ascii=False, default=str),
+            }
+
+        raised = [c for c in changes if c.action == "raised"]
+        changed = [c for c in changes if c.action != "raised"]
         with self.engine.begin() as conn:
-            ids: dict[tuple[str, str], int] = {}
-            for change in changes:
-                values = {
-                    "kind": change.kind,
-                    "updated": stamp,
-                    "run_seq": run_seq or 0,
-                    "feed": change.feed,
-                    "event_id": change.event_id,
-                    "revision": change.revision,
-                    "event_date": change.event_date,
-                    "site_id": change.site_id,
-                    "province": change.province,
-                    "distance_km": change.distance_km,
-                    "details": json.dumps(change.details, ensure_ascii=False, default=str),
+            if raised:
+                conn.execute(
+                    sa.insert(t.alerts),
+                    [
+                        {"rule_id": c.rule_id, "key": c.key, "state": "open", "raised": stamp, **values(c)}
+                        for c in raised
+                    ],
+                )
+            # executemany wants the same columns in every row: the withdrawals also set the state.
+            for group, extra in (("updated", {}), ("withdrawn", {"state": "withdrawn"})):
+                rows = [{"alert_id": c.alert_id, **values(c), **extra} for c in changed if c.action == group]
+                if rows:
+                    conn.execute(sa.update(t.alerts).where(t.alerts.c.id == sa.bindparam("alert_id")), rows)
+            # The new alerts' ids, by their (rule, key): unique, and all stamped by this evaluation.
+            ids = {(c.rule_id, c.key): c.alert_id for c in changed}
+            if raised:
+                ids |= {
+                    (row.rule_id, row.key): row.id
+                    for row in conn.execute(
+                        sa.select(t.alerts.c.id, t.alerts.c.rule_id, t.alerts.c.key).where(
+                            t.alerts.c.run_seq == seq, t.alerts.c.raised == stamp
+                        )
+                    )
                 }
-                if change.action == "raised":
-                    alert_id = conn.execute(
-                        sa.insert(t.alerts)
-                        .values(rule_id=change.rule_id, key=change.key, state="open", raised=stamp, **values)
-                        .returning(t.alerts.c.id)
-                    ).scalar_one()
-                    counts.raised += 1
-                else:
-                    alert_id = change.alert_id
-                    if change.action == "withdrawn":
-                        values["state"] = "withdrawn"
-                        counts.withdrawn += 1
-                    else:
-                        counts.updated += 1
-                    conn.execute(sa.update(t.alerts).where(t.alerts.c.id == alert_id).values(**values))
-                ids[(change.rule_id, change.key)] = alert_id
-                counts.alert_ids.append(alert_id)
-                self._act(conn, alert_id, change.action, "", change.note, stamp)
+            if changes:
+                conn.execute(
+                    sa.insert(t.alert_actions),
+                    [
+                        {
+                            "alert_id": ids[(c.rule_id, c.key)],
+                            "action": c.action,
+                            "at": stamp,
+                            "actor": None,
+                            "note": c.note or None,
+                        }
+                        for c in changes
+                    ],
+                )
+            counts.raised = len(raised)
+            counts.withdrawn = sum(c.action == "withdrawn" for c in changed)
+            counts.updated = len(changed) - counts.withdrawn
+            counts.alert_ids = [ids[(c.rule_id, c.key)] for c in changes]
             for item in outbox:
                 alert_ids = [ids[k] for k in item.alert_keys if k in ids] + list(item.alert_ids)
                 if alert_ids:
@@ -550,6 +563,17 @@ class AlertBook:
                     state=state, attempts=attempts, outcome=outcome[:2000], last_at=now(), next_at=next_at
                 )
             )
+
+    def delivery(self, delivery_id: str) -> Delivery:
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(sa.select(t.deliveries).where(t.deliveries.c.id == delivery_id))
+                .mappings()
+                .first()
+            )
+        if row is None:
+            raise KeyError(f"no delivery {delivery_id}")
+        return _delivery(row)
 
     def deliveries(self, limit: int = 200, rule_id: str | None = None) -> list[Delivery]:
         query = sa.select(t.deliveries).order_by(t.deliveries.c.created.desc()).limit(limit)

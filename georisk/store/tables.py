@@ -70,6 +70,8 @@ incidents = sa.Table(
     sa.UniqueConstraint("feed", "event_id", "revision", name="incidents_revision"),
 )
 sa.Index("incidents_current", incidents.c.feed, incidents.c.current, incidents.c.event_id)
+# A run's revisions, read by the watch rules' evaluation of that run (migration 0002).
+sa.Index("incidents_by_run", incidents.c.run_seq)
 
 snapshots = sa.Table(
     "snapshots",

@@ -1,4 +1,5 @@
-"""Watch rules and alerts: rules, alerts, alert_actions, deliveries, watch_state, evaluations."""
+"""Watch rules and alerts: rules, alerts, alert_actions, deliveries, watch_state, evaluations; and
+an index of the incidents by run, which the evaluation of a run reads."""
 
 import sqlalchemy as sa
 from alembic import op
@@ -10,6 +11,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_index("incidents_by_run", "incidents", ["run_seq"])
     op.create_table(
         "rules",
         sa.Column("id", sa.String(60), primary_key=True),
@@ -90,3 +92,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in ("evaluations", "watch_state", "deliveries", "alert_actions", "alerts", "rules"):
         op.drop_table(table)
+    op.drop_index("incidents_by_run", "incidents")
