@@ -1,8 +1,8 @@
-"""How many alerts the default watch rules would have raised, month by month: over the bundled
-curated scenario (data/) and over a real feed, the UCDP GED Pakistan file imported into a copy of
-data/ (its store). The figures are the rules' previews (georisk.alerts.preview.per_month: the
-evaluation's matching over every incident in use), so they say how noisy each default would be
-for an analyst; nothing is stored, sent or timed by a test.
+"""How many alerts the default watch rules (the bundled data/alerts.toml) would have raised,
+month by month: over the bundled curated scenario (data/) and over a real feed, the UCDP GED
+Pakistan file imported into a copy of data/ (its store). The figures are the rules' previews
+(georisk.alerts.preview.per_month: the evaluation's matching over every incident in use), so they
+say how noisy each default would be for an analyst; nothing is stored, sent or timed by a test.
 
 Usage: python benchmarks/alert_figures.py [--ucdp FILE] [--keep DIR] [--busiest 5]
 The UCDP file defaults to ../shared/external/ucdp_ged_pakistan.csv (next to the checkout); with
@@ -23,53 +23,19 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from georisk.alerts.preview import per_month  # noqa: E402
-from georisk.alerts.rules import Rule, parse_rule, vocabulary_of  # noqa: E402
+from georisk.alerts.rules import RULES_FILE, Rule, read_rules_file, vocabulary_of  # noqa: E402
 from georisk.scenario.dataset import BUNDLED_DATA, load_dataset  # noqa: E402
-
-# The default rules: what a new deployment would offer an analyst to start from. Each is the
-# dict the Alerts page saves (georisk.alerts.rules.parse_rule checks it against the scenario, so
-# an unknown family or province fails loudly here). Families are data/actors.csv's `family`
-# column; provinces are data/boundaries.geojson's `name`.
-DEFAULT_RULES: list[dict] = [
-    {
-        "id": "near-any-10km",
-        "name": "Any incident within 10 km of any site",
-        "watch": "all",
-        "tiers": [{"km": 10, "min_killed": 0}],
-    },
-    {
-        "id": "deadly-50km",
-        "name": "5 or more killed within 50 km of any site",
-        "watch": "all",
-        "tiers": [{"km": 50, "min_killed": 5}],
-    },
-    {
-        "id": "two-tier-energy",
-        "name": "Energy sites: any incident within 5 km, 3 or more killed within 25 km",
-        "watch": "sector:energy",
-        "tiers": [{"km": 5, "min_killed": 0}, {"km": 25, "min_killed": 3}],
-    },
-    {
-        "id": "isk-lej-sindh",
-        "name": "Attack by IS-Khorasan or Lashkar-e-Jhangvi anywhere in Sindh",
-        "watch": "province:Sindh",
-        "families": ["IS-Khorasan", "Lashkar-e-Jhangvi"],
-    },
-    {
-        "id": "baloch-sabotage-25km",
-        "name": "Baloch or Sindhi separatists within 25 km of any site",
-        "watch": "all",
-        "tiers": [{"km": 25, "min_killed": 0}],
-        "families": ["Baloch separatists", "Sindhi separatists"],
-    },
-]
 
 UCDP_DEFAULT = ROOT.parent / "shared" / "external" / "ucdp_ged_pakistan.csv"
 
 
 def default_rules(dataset) -> list[Rule]:
-    vocabulary = vocabulary_of(dataset)
-    return [parse_rule(definition, vocabulary) for definition in DEFAULT_RULES]
+    """The bundled scenario's rules (data/alerts.toml), the incident ones: band and threat rules
+    have no preview."""
+    text = (BUNDLED_DATA / RULES_FILE).read_text(encoding="utf-8")
+    rules, problems = read_rules_file(text, vocabulary_of(dataset))
+    assert not problems, problems
+    return [rule for rule in rules if rule.kind == "incident"]
 
 
 def ucdp_folder(source: Path, base: Path) -> Path:

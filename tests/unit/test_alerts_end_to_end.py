@@ -69,6 +69,13 @@ def receiver():
     server.server_close()
 
 
+@pytest.fixture
+def own_rules(data_copy):
+    """The test's own rules only: the bundled alerts.toml would raise alerts of its own."""
+    (data_copy / "alerts.toml").unlink()
+    return data_copy
+
+
 def acled_row(km: float, event_id: str = "PAK9001", **changes) -> dict:
     """An ACLED API row for an incident `km` from the pipeline (the rest from a generated row)."""
     place = near_pipeline(km)
@@ -104,7 +111,7 @@ def feed(data_dir, token: str, monkeypatch) -> feedparser.FeedParserDict:
 
 
 def test_an_incident_near_the_pipeline_is_alerted_once_updated_and_withdrawn(
-    data_copy, receiver, monkeypatch, app_env
+    own_rules, data_copy, receiver, monkeypatch, app_env
 ):
     with AcledServer(acled_events(20)) as acled, smtp_server() as (inbox, port):
         configure(data_copy, feeds=("acled",))
@@ -227,7 +234,7 @@ def test_an_incident_near_the_pipeline_is_alerted_once_updated_and_withdrawn(
         assert feed(data_copy, stored.feed_token, monkeypatch).entries[0].title.startswith("Withdrawn: ")
 
 
-def test_a_failing_webhook_is_retried_later_and_holds_up_nothing(data_copy, monkeypatch):
+def test_a_failing_webhook_is_retried_later_and_holds_up_nothing(own_rules, data_copy, monkeypatch):
     with AcledServer(acled_events(5)) as acled, smtp_server() as (inbox, port):
         configure(data_copy, feeds=("acled",))
         env = {
@@ -268,7 +275,9 @@ def test_a_failing_webhook_is_retried_later_and_holds_up_nothing(data_copy, monk
         assert [d.id for d in book.due(at=failed.next_at + 1)] == [failed.id]
 
 
-def test_a_band_rule_fires_when_the_sites_band_rises_and_a_threat_rule_when_a_rating_rises(data_copy):
+def test_a_band_rule_fires_when_the_sites_band_rises_and_a_threat_rule_when_a_rating_rises(
+    own_rules, data_copy
+):
     with AcledServer(acled_events(5)) as acled:
         configure(data_copy, feeds=("acled",))
         env = {**environ(acled, None)}
