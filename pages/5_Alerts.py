@@ -12,7 +12,7 @@ st.title("Alerts")
 alerts_page.done_message()
 book = alerts_page.open_book(dataset)
 alerts_page.sync_messages(book, dataset)
-rules = rule_form.stored_rules(book)
+rules = rule_form.stored_rules(book, dataset)
 
 st.header("Alerts in view", anchor=False)
 shown = alerts_page.alerts_list(book, view, rule_form.rule_names(rules))

@@ -45,11 +45,13 @@ def open_book(dataset: Dataset) -> AlertBook | None:
 
 
 def sync_messages(book: AlertBook | None, dataset: Dataset) -> None:
-    """Bring the rules of alerts.toml into the store, and say what changed."""
-    if book is None:
-        return
+    """Bring the rules of alerts.toml into the store, and say what changed (with no store yet,
+    what is wrong in the file)."""
     try:
-        messages = sync.sync_file_rules(book, dataset.data_dir, dataset)
+        if book is None:
+            messages = sync.file_rules(dataset.data_dir, dataset)[1]
+        else:
+            messages = sync.sync_file_rules(book, dataset.data_dir, dataset)
     except StoreError as err:  # busy, or a write failed: the stored rules stand
         st.warning(escape_markdown(str(err)), icon=":material/database:")
         return

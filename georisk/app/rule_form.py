@@ -45,9 +45,14 @@ PRECISIONS = ("site", "town", "near", "district", "province")
 # Rules
 
 
-def stored_rules(book: AlertBook | None) -> list[StoredRule]:
+def stored_rules(book: AlertBook | None, dataset: Dataset) -> list[StoredRule]:
+    """The rules in use; with no store yet, those of the folder's alerts.toml as they will be
+    (they start watching with the first import or refresh, which makes the store)."""
     try:
-        return book.rules() if book is not None else []
+        if book is not None:
+            return book.rules()
+        found, _ = sync.file_rules(dataset.data_dir, dataset)
+        return [StoredRule(rule.to_dict(), "file", "", "", None, "", "") for rule in found]
     except StoreError as err:
         st.error(escape_markdown(str(err)), icon=":material/database:")
         return []
@@ -74,6 +79,10 @@ def rules_table(book: AlertBook | None, dataset: Dataset, rules: Sequence[Stored
             )
         )
         return
+    if book is None:
+        st.caption(
+            "No store yet: these rules of alerts.toml start watching with the first import or refresh."
+        )
     stale = sync.stale_rules(book, dataset) if book is not None else {}
     sites = vocabulary_of(dataset).sites
     shown = [(r, rule_from_dict(r.definition)) for r in rules]

@@ -236,3 +236,19 @@ def test_links_are_made_relative_to_the_app():
     assert alerts_page.app_link("http://localhost:8501/?site=guddu-tps") == "./?site=guddu-tps"
     assert alerts_page.app_link("javascript:alert(1)") is None
     assert alerts_page.app_link("https://evil.example.org/Steal?x=1") is None
+
+
+def test_with_no_store_yet_the_page_lists_the_rules_of_alerts_toml_and_their_problems(
+    app_env, data_copy, analyst
+):
+    with (data_copy / "alerts.toml").open("a", encoding="utf-8") as rules:
+        rules.write(
+            '\n[[rules]]\nid = "broken"\nname = "Broken"\nwatch = "site:nowhere"\ntiers = [{ km = 5 }]\n'
+        )
+    at = alerts_page_at(app_env, data_copy)
+    assert not (data_copy / "state").exists(), "a visit makes no store"
+    listed = at.dataframe[0].value
+    assert "near-any-10km" in list(listed["id"]) and set(listed["kept in"]) == {"alerts.toml"}
+    assert "broken" not in list(listed["id"])
+    assert "alerts.toml, rule 8: rule 'broken': watch: unknown site 'nowhere'" in texts(at)
+    assert "these rules of alerts.toml start watching with the first import or refresh" in texts(at)
