@@ -5,9 +5,9 @@ that empties the outbox.
 
 An immediate rule's alert changes are queued by the evaluation that made them, in the same
 transaction; a digest rule's alerts are queued at its time (daily or weekly, in its time zone) by
-`queue_digests`. `send_due` then tries each queued delivery on its own: a channel that fails is
-retried later with back-off (RETRY_AFTER, then doubled) and given up after MAX_ATTEMPTS, and
-never holds up the other channels or the refresh that raised the alerts. Every attempt's outcome
+`queue_digests`. `send_due` then tries the queued deliveries, each destination on its own: one
+that fails is retried later with back-off (RETRY_AFTER, then doubled) and given up after
+MAX_ATTEMPTS, and never holds up the other destinations or the refresh that raised the alerts. Every attempt's outcome
 is recorded in the deliveries table (the Alerts page lists them).
 """
 
@@ -19,6 +19,7 @@ import os
 import time
 import zoneinfo
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from georisk.alerts import links, mail, webhook
@@ -32,6 +33,7 @@ RETRY_AFTER = 60.0  # seconds before a failed delivery's second try; doubled eac
 MAX_RETRY_WAIT = 6 * 3600.0
 MAX_ATTEMPTS = 8
 SEND_BUDGET = 120.0  # seconds one send_due call may take, across deliveries
+WORKERS = 4  # destinations served at once
 
 
 def outbox_for(rule: Rule, key: tuple[str, str], action: str) -> list[Outbox]:
@@ -182,6 +184,33 @@ def _send_one(
     raise RuntimeError(f"unknown channel {delivery.channel!r}")
 
 
+def _attempt(
+    book: AlertBook,
+    delivery: Delivery,
+    stored: StoredRule | None,
+    environ: Mapping[str, str],
+    secrets_file: Path,
+) -> bool:
+    """One attempt at one claimed delivery, recorded; whether its destination may take the next
+    (False: it failed)."""
+    attempts = delivery.attempts + 1
+    if stored is None or stored.deleted:  # not the destination's fault: it may take the next
+        book.settle(delivery.id, "failed", attempts, "not sent: the rule was deleted")
+        return True
+    try:
+        outcome = _send_one(book, delivery, stored, environ, secrets_file)
+    except Exception as err:  # noqa: BLE001 - any failure of one channel is recorded, not raised
+        reason = redact(f"{type(err).__name__}: {err}")[:500]
+        if attempts >= MAX_ATTEMPTS:
+            book.settle(delivery.id, "failed", attempts, f"gave up after {attempts} attempts: {reason}")
+        else:
+            book.settle(delivery.id, "pending", attempts, reason, time.time() + _wait(attempts))
+        log.warning("delivery %s (%s) failed: %s", delivery.id, delivery.channel, reason)
+        return False
+    book.settle(delivery.id, "sent", attempts, outcome)
+    return True
+
+
 def send_due(
     book: AlertBook,
     environ: Mapping[str, str] = os.environ,
@@ -189,28 +218,28 @@ def send_due(
     budget: float = SEND_BUDGET,
     at: float | None = None,
 ) -> list[Delivery]:
-    """Try every delivery that is due, each on its own; the deliveries tried, as they ended."""
+    """Try every delivery that is due; the deliveries tried, as they ended.
+
+    Deliveries go out per destination (a channel and its target), the destinations side by side
+    (WORKERS at a time), so that a receiver that hangs holds up only its own deliveries. Within a
+    destination they go in order, and the first failure ends that destination's turn: the rest
+    wait for the next send, untouched, instead of each waiting out the same dead receiver."""
     deadline = time.monotonic() + budget
     rules = {rule.id: rule for rule in book.rules(include_deleted=True)}
-    tried = []
+    queues: dict[tuple[str, str], list[Delivery]] = {}
     for delivery in book.due(at):
-        if time.monotonic() > deadline:
-            break
-        if not book.claim(delivery):
-            continue
-        attempts = delivery.attempts + 1
-        stored = rules.get(delivery.rule_id)
-        try:
-            if stored is None or stored.deleted:
-                raise RuntimeError("the rule was deleted")
-            outcome = _send_one(book, delivery, stored, environ, secrets_file)
-            book.settle(delivery.id, "sent", attempts, outcome)
-        except Exception as err:  # noqa: BLE001 - any failure of one channel is recorded, not raised
-            reason = redact(f"{type(err).__name__}: {err}")[:500]
-            if attempts >= MAX_ATTEMPTS:
-                book.settle(delivery.id, "failed", attempts, f"gave up after {attempts} attempts: {reason}")
-            else:
-                book.settle(delivery.id, "pending", attempts, reason, time.time() + _wait(attempts))
-            log.warning("delivery %s (%s) failed: %s", delivery.id, delivery.channel, reason)
-        tried.append(book.delivery(delivery.id))
-    return tried
+        queues.setdefault((delivery.channel, delivery.target), []).append(delivery)
+
+    def destination(queue: list[Delivery]) -> list[str]:
+        tried = []
+        for delivery in queue:
+            if time.monotonic() > deadline or not book.claim(delivery):
+                continue
+            tried.append(delivery.id)
+            if not _attempt(book, delivery, rules.get(delivery.rule_id), environ, secrets_file):
+                break
+        return tried
+
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="georisk-deliver") as pool:
+        done = [delivery_id for ids in pool.map(destination, queues.values()) for delivery_id in ids]
+    return [book.delivery(delivery_id) for delivery_id in done]

@@ -5,6 +5,7 @@ PostgreSQL)."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pandas as pd
 import pytest
@@ -263,3 +264,53 @@ def test_alerts_toml_is_reconciled_with_the_store(data_copy, store_url, monkeypa
     (data_copy / "alerts.toml").write_text("[[rules]\n")
     messages = sync.sync_file_rules(book, data_copy, data)
     assert messages[0].startswith("alerts.toml is not valid TOML") and book.rule("more").deleted is False
+
+
+def test_a_dead_receiver_holds_up_only_its_own_deliveries(data_copy):
+    from georisk.feeds.store import store_for
+    from georisk.store.alerts import Change, Outbox
+    from tests.unit.test_alert_delivery import smtp_server
+
+    book = AlertBook(store_for(data_copy))
+    rule = parse_rule(
+        {
+            "id": "r",
+            "name": "n",
+            "tiers": [{"km": 5}],
+            "webhook": "http://127.0.0.1:9/dead",
+            "email": ["a@example.org"],
+        },
+        vocabulary(),
+        sync.webhook_checker(ALLOW),
+    )
+    book.save_rule(rule.to_dict(), "page", "t")
+    changes = [
+        Change("raised", "r", f"k{i}", "incident", {"title": f"Alert {i}", "why": "w"}) for i in range(3)
+    ]
+    outbox = [
+        Outbox("r", "webhook", "http://127.0.0.1:9/dead", "raised", (("r", f"k{i}"),)) for i in range(3)
+    ]
+    outbox.append(Outbox("r", "email", "a@example.org", "raised", (("r", "k0"),)))
+    book.apply(None, changes, outbox)
+    with smtp_server() as (inbox, port):
+        env = {
+            **ALLOW,
+            "GEORISK_SMTP_HOST": "127.0.0.1",
+            "GEORISK_SMTP_PORT": str(port),
+            "GEORISK_SMTP_FROM": "alerts@example.org",
+            "GEORISK_SMTP_SECURITY": "none",
+        }
+        tried = deliver.send_due(book, env)
+    by_channel = {(d.channel, d.state, d.attempts) for d in tried}
+    assert ("email", "sent", 1) in by_channel and len(inbox.envelopes) == 1
+    webhooks = [d for d in book.deliveries() if d.channel == "webhook"]
+    assert sorted((d.state, d.attempts) for d in webhooks) == [
+        ("pending", 0),
+        ("pending", 0),
+        ("pending", 1),
+    ], "the first failure ends the dead receiver's turn; the others wait, untouched"
+    book.delete_rule("r")
+    after = deliver.send_due(book, env, at=time.time() + 10_000)
+    assert len(after) == 3 and {(d.state, d.outcome) for d in after} == {
+        ("failed", "not sent: the rule was deleted")
+    }
