@@ -7,8 +7,8 @@ An immediate rule's alert changes are queued by the evaluation that made them, i
 transaction; a digest rule's alerts are queued at its time (daily or weekly, in its time zone) by
 `queue_digests`. `send_due` then tries the queued deliveries, each destination on its own: one
 that fails is retried later with back-off (RETRY_AFTER, then doubled) and given up after
-MAX_ATTEMPTS, and never holds up the other destinations or the refresh that raised the alerts. Every attempt's outcome
-is recorded in the deliveries table (the Alerts page lists them).
+MAX_ATTEMPTS, and never holds up the other destinations or the refresh that raised the alerts.
+Every attempt's outcome is recorded in the deliveries table (the Alerts page lists them).
 """
 
 from __future__ import annotations

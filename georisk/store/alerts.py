@@ -498,6 +498,24 @@ class AlertBook:
                 ).scalar_one()
             )
 
+    def health(self, since: str) -> dict:
+        """For monitoring (`georisk status`): the open alerts, the deliveries waiting, and those
+        given up since `since` (ISO 8601): each of those is an alert someone never received."""
+        with self.engine.connect() as conn:
+
+            def count(table, *where) -> int:
+                return int(
+                    conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one()
+                )
+
+            return {
+                "open": count(t.alerts, t.alerts.c.state.in_(("open", "acknowledged"))),
+                "deliveries_waiting": count(t.deliveries, t.deliveries.c.state.in_(("pending", "sending"))),
+                "deliveries_given_up": count(
+                    t.deliveries, t.deliveries.c.state == "failed", t.deliveries.c.last_at >= since
+                ),
+            }
+
     # -- deliveries
 
     def _enqueue(self, conn, item: Outbox, alert_ids: list[int], stamp: str) -> None:

@@ -211,9 +211,12 @@ def token(data_dir: Path | str, environ=os.environ) -> tuple:
 def status(data_dir: Path | str, stale_after_hours: float, environ=os.environ) -> dict:
     """What a monitoring system polls (`python -m georisk status`): the store, the version in
     use, and each feed's last successful update, latest event and last failure, stale past
-    `stale_after_hours`. "ok" is false when a feed is stale, its last run failed, or the store
-    cannot be read."""
+    `stale_after_hours`; and the alerts (the open ones, the deliveries waiting, those given up
+    within `stale_after_hours`). "ok" is false when a feed is stale, its last run failed, a
+    delivery was given up, or the store cannot be read."""
     import datetime as dt
+
+    from georisk.store.alerts import AlertBook
 
     document: dict = {"store": None, "version": None, "stale_after_hours": stale_after_hours, "feeds": []}
     try:
@@ -264,6 +267,9 @@ def status(data_dir: Path | str, stale_after_hours: float, environ=os.environ) -
                         "failure_reason": run.reason,
                     }
                 )
+        since = (now - dt.timedelta(hours=stale_after_hours)).isoformat(timespec="seconds")
+        document["alerts"] = AlertBook(store).health(since)
+        ok = ok and not document["alerts"]["deliveries_given_up"]
     except Exception as err:  # noqa: BLE001 - a monitor gets a reason, not a traceback
         return {**document, "ok": False, "problem": f"the store could not be read: {type(err).__name__}"}
     return {**document, "ok": ok, "problem": None}
