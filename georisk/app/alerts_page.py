@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from georisk import text
-from georisk.alerts import links, sync
+from georisk.alerts import deliver, links, sync
 from georisk.alerts.records import OPEN_STATES
 from georisk.app import imports, roles
 from georisk.scenario.dataset import Dataset
@@ -26,6 +26,7 @@ from georisk.text import escape_markdown
 from georisk.view import View
 
 SHOWN = 50  # alert cards drawn at most; the filters narrow the rest
+LISTED = 5000  # alerts read for the page (the most recently changed); the CSV has all of them
 DELIVERIES_SHOWN = 100
 DONE = "alerts.done"  # what the last action did, shown once after the rerun
 CLEAR_NOTE = "alerts.clear_note"
@@ -137,7 +138,7 @@ def alerts_list(book: AlertBook | None, view: View, rule_names: Mapping[str, str
         st.caption("No alert yet: alerts start with the first import or refresh after a rule is saved.")
         return []
     try:
-        rows = book.alerts(states=None if every else OPEN_STATES)
+        rows = book.alerts(states=None if every else OPEN_STATES, limit=LISTED)
     except StoreError as err:
         st.error(escape_markdown(str(err)), icon=":material/database:")
         return []
@@ -150,6 +151,7 @@ def alerts_list(book: AlertBook | None, view: View, rule_names: Mapping[str, str
         return []
     st.caption(
         f"{len(shown)} alert(s) in view"
+        + (f" among the {LISTED:,} most recently changed" if len(rows) >= LISTED else "")
         + (
             f"; the newest {SHOWN} are shown, narrow the sidebar's filters for the others."
             if len(shown) > SHOWN
@@ -158,7 +160,33 @@ def alerts_list(book: AlertBook | None, view: View, rule_names: Mapping[str, str
     )
     for row in shown[:SHOWN]:
         alert_card(row, rule_names)
+    st.download_button(
+        "Download the alerts in view (CSV)",
+        alerts_csv(shown, rule_names),
+        "alerts.csv",
+        "text/csv",
+        key="alerts.csv",
+        icon=":material/download:",
+    )
     return shown
+
+
+def alerts_csv(rows: Sequence[Mapping], rule_names: Mapping[str, str]) -> bytes:
+    """The alerts as a spreadsheet opens them: one row each, the fields every channel shows,
+    formula-safe (text from feeds and notes may start with =)."""
+    columns = (
+        "id", "state", "raised", "updated", "rule_id", "rule_name", "kind", "title", "why", "event_date",
+        "site_id", "site_name", "distance_km", "province", "location", "group", "actor_family",
+        "attack_type", "target_type", "killed", "wounded", "geo_precision", "feed", "event_id",
+        "revision", "source", "confidence", "change", "note", "by",
+    )  # fmt: skip
+    records = [deliver.alert_of(row, rule_names.get(row["rule_id"])).to_dict() for row in rows]
+    frame = (
+        pd.DataFrame.from_records(records, columns=list(columns))
+        if records
+        else pd.DataFrame(columns=columns)
+    )
+    return text.csv_text(frame[list(columns)]).encode("utf-8")
 
 
 def alert_card(row: Mapping, rule_names: Mapping[str, str]) -> None:

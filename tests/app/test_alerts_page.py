@@ -163,7 +163,8 @@ def test_a_viewer_reads_but_does_not_act_nor_see_secrets(app_env, data_copy, vie
     for rule in book.rules():
         assert rule.feed_token not in page and rule.webhook_secret not in page
     assert book.all_feed_token() not in page
-    assert not [d for d in at.get("download_button")], "the rules' addresses are the analysts'"
+    downloads = [d.proto.label for d in at.get("download_button")]
+    assert downloads == ["Download the alerts in view (CSV)"], "the rules' addresses are the analysts'"
 
 
 def test_a_bad_rule_shows_its_problems_and_saves_nothing(app_env, data_copy, analyst):
@@ -252,3 +253,21 @@ def test_with_no_store_yet_the_page_lists_the_rules_of_alerts_toml_and_their_pro
     assert "broken" not in list(listed["id"])
     assert "alerts.toml, rule 8: rule 'broken': watch: unknown site 'nowhere'" in texts(at)
     assert "these rules of alerts.toml start watching with the first import or refresh" in texts(at)
+
+
+def test_the_alerts_in_view_download_as_formula_safe_csv(app_env, data_copy, analyst):
+    import io
+
+    import pandas as pd
+
+    book = with_alerts(data_copy)
+    alert = book.alerts()[0]
+    book.act(alert["id"], "acknowledged", "analyst", "=HYPERLINK('http://x')")
+    at = alerts_page_at(app_env, data_copy, region="Sindh")
+    button = at.get("download_button")
+    data = next(b for b in button if b.proto.label.startswith("Download the alerts in view")).proto.url
+    assert data
+    frame = pd.read_csv(io.BytesIO(alerts_page.alerts_csv(book.alerts(), {})), dtype=str)
+    assert len(frame) == len(book.alerts()) and "why" in frame and "distance_km" in frame
+    noted = frame[frame["note"].notna()]
+    assert noted["note"].iloc[0].startswith("'="), "a note that a spreadsheet would run is neutralised"
