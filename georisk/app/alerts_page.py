@@ -285,6 +285,15 @@ def feeds_and_secrets(book: AlertBook | None, rules: Sequence[StoredRule]) -> No
     try:
         st.markdown("The feed of every rule:")
         st.code(links.feed_url(book.all_feed_token()), language=None)
+        if (
+            st.button(
+                "New address for the feed of every rule", key="alerts.rotate.all", icon=":material/autorenew:"
+            )
+            and not roles.refuse_viewer()
+        ):
+            book.rotate_all_feed_token()
+            st.session_state[DONE] = "The feed of every rule has a new address; the old one stopped working."
+            st.rerun()
     except StoreError as err:
         st.error(escape_markdown(str(err)))
         return

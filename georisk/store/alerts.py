@@ -192,6 +192,13 @@ class AlertBook:
         assert found is not None
         return found
 
+    def rotate_all_feed_token(self) -> str:
+        """A new token for the feed of every rule (the old address stops working)."""
+        value = secrets.token_urlsafe(24)
+        self.all_feed_token()  # made if it was not yet
+        self.remember(ALL_RULES, {"feed_token": value})
+        return value
+
     def all_feed_token(self) -> str:
         """The token of the feed of every rule, made on first use."""
         with self.engine.begin() as conn:

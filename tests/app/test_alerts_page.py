@@ -271,3 +271,16 @@ def test_the_alerts_in_view_download_as_formula_safe_csv(app_env, data_copy, ana
     assert len(frame) == len(book.alerts()) and "why" in frame and "distance_km" in frame
     noted = frame[frame["note"].notna()]
     assert noted["note"].iloc[0].startswith("'="), "a note that a spreadsheet would run is neutralised"
+
+
+def test_an_analyst_gives_the_feeds_new_addresses(app_env, data_copy, analyst):
+    book = with_alerts(data_copy)
+    old_all, rule = book.all_feed_token(), book.rules()[0]
+    at = alerts_page_at(app_env, data_copy)
+    at.button(key="alerts.rotate.all").click().run()
+    assert not at.exception and book.all_feed_token() != old_all
+    assert book.feed_of_token(old_all) is None, "the old address opens nothing"
+    at.button(key=f"alerts.rotate.feed_token.{rule.id}").click().run()
+    assert book.feed_of_token(rule.feed_token) is None
+    assert book.feed_of_token(book.rule(rule.id).feed_token) == rule.id
+    assert links.feed_url(book.all_feed_token()) in texts(at)
