@@ -10,8 +10,9 @@ committed after it was made: a new rule does not alert on history (its preview s
 would have raised; georisk.alerts.preview).
 
     new incident that matches         raises an alert (one per rule and incident)
-    revised incident with an alert    updates it, saying what changed; withdraws it when the
-                                      revision no longer matches
+    revised incident with an alert    updates it, saying what changed (a closed or withdrawn
+                                      one opens again); withdraws it when the revision no longer
+                                      matches
     revised incident with no alert    raises one if it now matches
     withdrawn incident                withdraws its alerts
 
@@ -193,8 +194,18 @@ def evaluate_run(
                 outbox += outbox_for(rule, (rule_id, key), "raised")
             elif old["revision"] != common["revision"] or old["state"] == "withdrawn":
                 details["change"] = what_changed(old["details"], details)
+                # A revision that matches again brings a withdrawn or closed alert back to be seen;
+                # an acknowledged one stays acknowledged, its update shown.
+                state = "open" if old["state"] in ("withdrawn", "closed") else old["state"]
                 changes.append(
-                    Change("updated", details=details, alert_id=old["id"], note=details["change"], **common)
+                    Change(
+                        "updated",
+                        details=details,
+                        alert_id=old["id"],
+                        note=details["change"],
+                        state=state,
+                        **common,
+                    )
                 )
                 outbox += outbox_for(rule, (rule_id, key), "updated")
         # Revised incidents whose alerts no longer match.

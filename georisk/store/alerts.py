@@ -68,6 +68,7 @@ class Change:
     province: str | None = None
     distance_km: float | None = None
     note: str | None = None
+    state: str | None = None  # an update's state (raised: open; withdrawn: withdrawn)
 
 
 @dataclass(frozen=True)
@@ -369,9 +370,17 @@ class AlertBook:
                         for c in raised
                     ],
                 )
-            # executemany wants the same columns in every row: the withdrawals also set the state.
-            for group, extra in (("updated", {}), ("withdrawn", {"state": "withdrawn"})):
-                rows = [{"alert_id": c.alert_id, **values(c), **extra} for c in changed if c.action == group]
+            # executemany wants the same columns in every row: each sets the state.
+            for group in ("updated", "withdrawn"):
+                rows = [
+                    {
+                        "alert_id": c.alert_id,
+                        **values(c),
+                        "state": "withdrawn" if group == "withdrawn" else c.state,
+                    }
+                    for c in changed
+                    if c.action == group
+                ]
                 if rows:
                     conn.execute(sa.update(t.alerts).where(t.alerts.c.id == sa.bindparam("alert_id")), rows)
             # The new alerts' ids, by their (rule, key): unique, and all stamped by this evaluation.

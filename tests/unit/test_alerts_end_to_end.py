@@ -233,6 +233,14 @@ def test_an_incident_near_the_pipeline_is_alerted_once_updated_and_withdrawn(
         assert receiver.requests[-1]["headers"]["X-Georisk-Event"] == "withdrawn"
         assert feed(data_copy, stored.feed_token, monkeypatch).entries[0].title.startswith("Withdrawn: ")
 
+        # The feed publishes the event again: its alert is back, open, and says what changed.
+        acled.add([acled_row(8, fatalities=1, timestamp="")])  # stamped now, as ACLED would
+        (back,) = pull(data_copy, env)
+        assert back.run.outcome == "committed", back.line()
+        assert evaluate.evaluate_and_send(data_copy, env).updated == 2
+        [alert] = book.alerts(rule_id="pipe")
+        assert alert["state"] == "open" and "killed 3 → 1" in alert["details"]["change"]
+
 
 def test_a_failing_webhook_is_retried_later_and_holds_up_nothing(own_rules, data_copy, monkeypatch):
     with AcledServer(acled_events(5)) as acled, smtp_server() as (inbox, port):
