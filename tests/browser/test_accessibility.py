@@ -19,6 +19,7 @@ PAGES = (
     "/Map?site=nsgp",
     "/Cooperation",
     "/Data",
+    "/Alerts",
 )
 AXE = (files("axe_playwright_python") / "axe.min.js").read_text(encoding="utf-8")
 

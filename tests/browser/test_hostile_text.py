@@ -20,6 +20,7 @@ PAGES = (
     ("/Map?site=guddu-tps", True),
     ("/Cooperation", False),
     ("/Data", False),
+    ("/Alerts", True),
 )
 INJECTED = """() => ({
   images: document.querySelectorAll('img[src="x"], img[src*="tracker"]').length,
@@ -27,6 +28,22 @@ INJECTED = """() => ({
   bold: document.querySelectorAll('#hostile').length,
   links: document.querySelectorAll('a[href^="javascript"]').length,
 })"""
+
+
+def plant_alert(folder) -> None:
+    """A rule and an acknowledged alert whose every text is a payload (the Alerts page, the
+    Overview's line)."""
+    from georisk.feeds.store import store_for
+    from georisk.store.alerts import AlertBook, Change
+
+    book = AlertBook(store_for(folder))
+    book.save_rule({"id": "hostile", "name": HOSTILE, "watch": "all", "tiers": [{"km": 10}]}, "page", HOSTILE)
+    details = {"title": HOSTILE, "why": HOSTILE, "site_name": HOSTILE, "source": HOSTILE, "location": HOSTILE}
+    change = Change(
+        "raised", "hostile", "acled/x", "incident", details, site_id="nsgp", event_date="2016-12-01"
+    )
+    [alert_id] = book.apply(None, [change]).alert_ids
+    book.act(alert_id, "acknowledged", HOSTILE, HOSTILE)
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +57,7 @@ def hostile_server(tmp_path_factory):
     shutil.copytree(DATA, folder)
     plant(folder)
     assert load_dataset(folder).errors == [], "the payloads are valid text: every row still loads"
+    plant_alert(folder)
     with running_app(folder) as base:
         yield base, folder
 
