@@ -143,7 +143,7 @@ def test_an_incident_near_the_pipeline_is_alerted_once_updated_and_withdrawn(
         digest = parse_rule(
             {
                 "id": "daily",
-                "name": "Daily digest",
+                "name": "Daily <b>digest</b>",
                 "watch": "all",
                 "tiers": [{"km": 10}],
                 "cadence": "daily",
@@ -196,7 +196,9 @@ def test_an_incident_near_the_pipeline_is_alerted_once_updated_and_withdrawn(
         plain = message.get_body(("plain",)).get_content()
         html = message.get_body(("html",)).get_content()
         assert "Sadiqabad" in plain and "https://risk.example.org/Map?" in plain
-        assert "<script>" not in html
+        assert "Daily &lt;b&gt;digest&lt;/b&gt;" in html and "<b>digest</b>" not in html, (
+            "the rule name is text"
+        )
         assert deliver.queue_digests(book, tomorrow) == 0, "one digest per due time"
 
         # A second refresh brings nothing new (an incremental pull of no row is an empty export,
