@@ -30,6 +30,9 @@ WATCHES = ("site", "sector", "partner", "status", "province", "all")
 CADENCES = ("immediate", "daily", "weekly")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DIRECTIONS = ("up", "any")
+# The placements a rule may ask for at the coarsest (a country's or an unknown point says nothing
+# of where in the country).
+RULE_PRECISIONS = tuple(p for p in precision.PRECISIONS if p not in ("country", "unknown"))
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
 MAX_KM = 1000.0  # a radius past this is a typo: the country is smaller
 MAX_TIERS = 5
@@ -338,10 +341,11 @@ def parse_rule(data: Mapping, vocabulary: Vocabulary, check_webhook=None) -> Rul
         problems,
         "attribution",
     )
-    coarse = [p for p in precision.PRECISIONS if p not in ("country", "unknown")]
     # A province rule matches anywhere in the province, so a province's own point will do.
     default_precision = "province" if watch.startswith("province:") else "district"
-    min_precision = _choice(data.get("min_precision"), "min_precision", coarse, problems, default_precision)
+    min_precision = _choice(
+        data.get("min_precision"), "min_precision", RULE_PRECISIONS, problems, default_precision
+    )
     if kind == "incident" and watch.split(":")[0] != "province" and not tiers:
         problems.append(
             ("tiers", "a rule on sites needs at least one radius (e.g. any incident within 10 km)")

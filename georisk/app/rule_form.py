@@ -19,6 +19,7 @@ from georisk.alerts.rules import (
     CADENCES,
     DIRECTIONS,
     KINDS,
+    RULE_PRECISIONS,
     TARGET_TYPES,
     WEEKDAYS,
     Rule,
@@ -38,7 +39,6 @@ from georisk.text import escape_markdown
 
 TIERS = 3  # radius rows on the form (the rule allows up to rules.MAX_TIERS)
 NEW = ""  # the form's choice for a new rule
-PRECISIONS = ("site", "town", "near", "district", "province")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -287,8 +287,8 @@ def _form_fields(dataset: Dataset, old: Mapping, editing: str) -> tuple[dict, bo
         )
         min_precision = a.selectbox(
             "Coarsest placement that may match a radius",
-            PRECISIONS,
-            index=PRECISIONS.index(old.get("min_precision", "district")),
+            RULE_PRECISIONS,
+            index=RULE_PRECISIONS.index(old.get("min_precision", "district")),
             key=k + "precision",
         )
         direction = b.selectbox(
