@@ -33,7 +33,6 @@ import pandas as pd
 from georisk.alerts import changes as band_changes
 from georisk.alerts import links, matching, sync
 from georisk.alerts.deliver import outbox_for
-from georisk.alerts.records import OPEN_STATES
 from georisk.alerts.rules import Rule
 from georisk.model.context import context_for, district_km_of
 from georisk.scenario.dataset import Dataset, load_dataset
@@ -288,11 +287,6 @@ def catch_up(
             outcome.deliveries += counts.deliveries
     log.info("alerts: %s", outcome.summary())
     return outcome
-
-
-def open_alerts(store: Store | None) -> list[dict]:
-    """The open and acknowledged alerts, newest first (the Overview's count and latest)."""
-    return [] if store is None else AlertBook(store).alerts(states=OPEN_STATES)
 
 
 def evaluate_and_send(

@@ -8,7 +8,6 @@ is decided in georisk.alerts. A viewer's visit never makes a store; the first sa
 
 from __future__ import annotations
 
-import datetime as dt
 import urllib.parse
 from collections.abc import Mapping, Sequence
 
@@ -16,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from georisk import text
-from georisk.alerts import deliver, links, sync
+from georisk.alerts import deliver, links, sync, viewing
 from georisk.alerts.records import OPEN_STATES
 from georisk.app import imports, roles
 from georisk.scenario.dataset import Dataset
@@ -77,46 +76,6 @@ def done_message() -> None:
 # Alerts
 
 
-def in_view(rows: Sequence[Mapping], view: View) -> list[Mapping]:
-    """The alerts the sidebar's view keeps, newest first: a site alert when its site is in view, an
-    alert without a site when its province is in the region filter (or there is none); an incident
-    alert when its actor family is in the actor filter (or there is none), and when its date is in
-    the period. Band and threat alerts have no family, nor a date: those filters leave them be."""
-    filters = view.filters
-    sites = set(view.sites["site_id"])
-    end = (
-        min(d for d in (filters.end, filters.asof) if d is not None) if filters.end or filters.asof else None
-    )
-    kept = []
-    for row in rows:
-        details = row.get("details") or {}
-        if row.get("site_id"):
-            if row["site_id"] not in sites:
-                continue
-        elif filters.regions and row.get("province") not in filters.regions:
-            continue
-        if (
-            filters.actors
-            and row.get("kind") == "incident"
-            and details.get("actor_family") not in filters.actors
-        ):
-            continue
-        day = _day(row.get("event_date"))
-        if day is not None and (
-            (filters.start is not None and day < filters.start) or (end is not None and day > end)
-        ):
-            continue
-        kept.append(row)
-    return sorted(kept, key=lambda r: (str(r.get("raised") or ""), r.get("id") or 0), reverse=True)
-
-
-def _day(value: object) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None
-
-
 def app_link(url: object) -> str | None:
     """A stored link into the dashboard made relative to this app (its page and query only), so
     that it opens on whatever host and path serves the page: "Map?from=…", "./?site=…"."""
@@ -142,7 +101,7 @@ def alerts_list(book: AlertBook | None, view: View, rule_names: Mapping[str, str
     except StoreError as err:
         st.error(escape_markdown(str(err)), icon=":material/database:")
         return []
-    shown = in_view(rows, view)
+    shown = viewing.in_view(rows, view)
     if not shown:
         st.info(
             "No alert in view with these filters." if rows else "No open alert.",
