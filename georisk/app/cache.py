@@ -58,6 +58,7 @@ class Loaded:
     NEW_SUMMARIES_BURST = 10
 
     def __init__(self, data_dir: Path) -> None:
+        self.key = ""  # set by `of`: the folder, its files' stamps and the store's version in use
         self.dataset: Dataset = load_dataset(data_dir)
         self.choices: Choices = choices_for(self.dataset)
         self._summaries = limits.QuotaCache(self.SUMMARIES_KEPT, self.SUMMARIES_PER_SESSION)
@@ -107,6 +108,7 @@ class Loaded:
                 if not serving:
                     cls.current = None  # another folder: free the old one before loading
                 made = cls(data_dir)
+                made.key = repr(key)  # what the API's ETags rest on (georisk.api.http)
                 with cls._lock:
                     # Only the latest version of the data is kept: the old one is freed.
                     cls.current = (key, made)

@@ -4,6 +4,8 @@
     GET /alerts/feed/{token}.atom    the Atom feed of one rule, or of every rule (the token says
                                      which); feed readers cannot send headers, so the secret is
                                      in the URL, and a wrong one gets 404 (never a hint).
+    GET /api/v1/...                  the JSON API (georisk.api.http), on the data this process
+                                     shows, with the pages' shared cache of overviews
 """
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from georisk.alerts import atom, deliver, links
+from georisk.alerts.records import OPEN_STATES
 from georisk.alerts.rules import rule_from_dict
+from georisk.analysis import overview
+from georisk.api import http
+from georisk.app import cache
 from georisk.scenario.dataset import data_dir_from
 from georisk.store.alerts import ALL_RULES, AlertBook
 from georisk.store.location import open_store
@@ -63,4 +69,24 @@ def alert_feed(request: Request) -> Response:
     )
 
 
-ROUTES = [Route("/alerts/feed/{token}.atom", alert_feed, methods=["GET"])]
+def api_source() -> http.Source:
+    """What the API reads: the scenario this process shows (loaded once, shared with the pages),
+    its overviews from the pages' shared cache, and the store's open alerts."""
+    data_dir = data_dir_from(sys.argv)
+    loaded = cache.Loaded.of(data_dir)
+
+    def summarise(view, model, since):
+        since = since or overview.since_default(view.filters.asof, view.choices.first_date)
+        return loaded.summary(view, model, since, session="api")
+
+    def alert_rows() -> list[dict]:
+        store = open_store(data_dir, create=False)
+        return AlertBook(store).alerts(states=OPEN_STATES, limit=5000) if store is not None else []
+
+    return http.Source(loaded.dataset, loaded.choices, loaded.key, summarise, alert_rows)
+
+
+ROUTES = [
+    Route("/alerts/feed/{token}.atom", alert_feed, methods=["GET"]),
+    *http.Api(api_source).routes(),
+]

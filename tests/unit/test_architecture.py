@@ -23,6 +23,7 @@ LEVELS = (
     ("alerts", ("georisk.alerts",)),
     ("charts", ("georisk.charts",)),
     ("outputs", ("georisk.outputs",)),
+    ("api", ("georisk.api",)),
     ("app", ("georisk.app", "georisk.cli", "georisk.__main__", "georisk")),
 )
 PAGE_LINES = 60
