@@ -44,5 +44,8 @@ else:
     # not: the gate refuses it to every session but an analyst's (georisk/app/access.py).
     # The app's own routes (the alerts' Atom feeds) are served beside the pages: georisk/app/routes.py.
     from georisk.app.routes import ROUTES
+    from georisk.app.security import SecurityHeaders
 
-    app = st.App("dashboard.py", routes=ROUTES, middleware=[Middleware(access.UploadGate)])
+    app = st.App(
+        "dashboard.py", routes=ROUTES, middleware=[Middleware(SecurityHeaders), Middleware(access.UploadGate)]
+    )
