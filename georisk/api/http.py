@@ -57,8 +57,9 @@ RESOURCES = ("overview", "sites", "incidents", "events", "indicators", "judgment
 @dataclass(frozen=True)
 class Source:
     """What the API reads, from the app: the dataset in use with its choices, a key that changes
-    when the data does, the overview of a view (shared with the pages' cache), and the store's
-    alerts (rows; a function, so that only the alerts endpoint reads them)."""
+    when the data does, the overview of a view (summarise(view, model, since, who): shared with
+    the pages' cache, `who` taking its share as a session does), and the store's alerts (rows; a
+    function, so that only the alerts endpoint reads them)."""
 
     dataset: Dataset
     choices: Choices
@@ -202,7 +203,7 @@ class Api:
         if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
             return Response(status_code=304, headers={"ETag": tag})
         try:
-            context = _Context(source, query, rows if name == "alerts" else None)
+            context = _Context(source, query, rows if name == "alerts" else None, _who(request))
             answer = make(context, query)
         except answers.NotFound as err:
             return problem(404, "Not found", str(err))
@@ -226,13 +227,23 @@ class Api:
         return Response(_json(answer), media_type="application/json", headers=headers)
 
 
+def _who(request: Request) -> str:
+    """Whose request it is, for the shared cache's per-client share: the token's name when the
+    access layer checked one (georisk.api.access), else the client's address."""
+    token = request.scope.get("state", {}).get("api_token")
+    if token is not None:
+        return f"api:{getattr(token, 'name', token)}"
+    return f"api:{request.client.host if request.client else 'local'}"
+
+
 class _Context:
     """One request's reads, each made once: the view, its overview."""
 
-    def __init__(self, source: Source, query: answers.Query, alert_rows: list[dict] | None) -> None:
+    def __init__(self, source: Source, query: answers.Query, alert_rows: list[dict] | None, who: str) -> None:
         self.source = source
         self.query = query
         self.alert_rows = alert_rows or []
+        self.who = who
         self._view = None
         self._summary = None
 
@@ -244,7 +255,7 @@ class _Context:
 
     def summarise_for(self, query: answers.Query):
         if self._summary is None:
-            self._summary = self.source.summarise(self.view, query.link.model, query.link.since)
+            self._summary = self.source.summarise(self.view, query.link.model, query.link.since, self.who)
         return self._summary
 
 

@@ -75,9 +75,9 @@ def api_source() -> http.Source:
     data_dir = data_dir_from(sys.argv)
     loaded = cache.Loaded.of(data_dir)
 
-    def summarise(view, model, since):
+    def summarise(view, model, since, who):
         since = since or overview.since_default(view.filters.asof, view.choices.first_date)
-        return loaded.summary(view, model, since, session="api")
+        return loaded.summary(view, model, since, session=who)
 
     def alert_rows() -> list[dict]:
         store = open_store(data_dir, create=False)

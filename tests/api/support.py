@@ -29,7 +29,7 @@ def source_for(data_dir: Path):
     return lambda: made
 
 
-def overview_of(view, model, since):
+def overview_of(view, model, since, who):
     return overview.summarise(view, model, since)
 
 
