@@ -42,10 +42,15 @@ if st.runtime.exists():
 else:
     # Streamlit's upload endpoint takes a file for any live session, uploader on the page or
     # not: the gate refuses it to every session but an analyst's (georisk/app/access.py).
-    # The app's own routes (the alerts' Atom feeds) are served beside the pages: georisk/app/routes.py.
+    # The app's own routes (the JSON API, the MCP server, the alerts' Atom feeds) are served
+    # beside the pages: georisk/app/routes.py; ApiGuard asks for tokens where they are needed.
+    from georisk.api.access import ApiGuard
     from georisk.app.routes import ROUTES
     from georisk.app.security import SecurityHeaders
 
+    # Outermost first: the headers go on every answer, the API's refusals included.
     app = st.App(
-        "dashboard.py", routes=ROUTES, middleware=[Middleware(SecurityHeaders), Middleware(access.UploadGate)]
+        "dashboard.py",
+        routes=ROUTES,
+        middleware=[Middleware(SecurityHeaders), Middleware(ApiGuard), Middleware(access.UploadGate)],
     )

@@ -4,7 +4,8 @@
 `python -m georisk imports list|show|restore|curated ...` (the kept versions of the incidents),
 `python -m georisk refresh [--data DIR] [--feed acled|ucdp ...]` (pull the services into the store),
 `python -m georisk status [--data DIR]` (each source's freshness as JSON, for monitoring),
-`python -m georisk store upgrade|runs [--data DIR]` (apply the store's migrations; list its runs).
+`python -m georisk store upgrade|runs [--data DIR]` (apply the store's migrations; list its runs),
+`python -m georisk api token create|revoke|list [NAME] [--data DIR]` (the API's read-only tokens).
 
 Exit status: 0 when the folder is clean (or the import was committed, the refresh succeeded, every
 source is fresh), 1 when any problem was found (or the import was refused, a refresh failed: nothing
@@ -24,6 +25,7 @@ import pandas as pd
 from georisk.alerts import commands as alert_commands
 from georisk.alerts.evaluate import evaluate_and_send
 from georisk.analysis import overview
+from georisk.api import commands as api_commands
 from georisk.link import link_params, parse_link
 from georisk.outputs import briefing, printing
 from georisk.scenario import catalogue
@@ -347,9 +349,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     kept.add_argument("--limit", type=int, default=50, help="how many runs to list (newest first)")
     alert_commands.add_parser(commands, BUNDLED_DATA)
+    api_commands.add_parser(commands, BUNDLED_DATA)
     args = parser.parse_args(argv)
     if args.command == "alerts":
         return alert_commands.run(args)
+    if args.command == "api":
+        return api_commands.run(args)
     if args.command == "refresh":
         return refresh_feeds(args)
     if args.command == "status":

@@ -17,6 +17,8 @@ them; this module is what the code reads and writes through, and a test checks t
     deliveries  every message sent or to send (webhook, email, apprise), with its attempts
     watch_state what a rule saw last (a site's band, a province's rating, the last digest)
     evaluations the committed runs whose incidents the rules have been evaluated on
+    api_tokens  the read-only tokens of the JSON API and the MCP server: only the SHA-256 of each
+                secret is kept, with the first characters that people are shown (store/tokens.py)
 """
 
 from __future__ import annotations
@@ -190,3 +192,18 @@ evaluations = sa.Table(
     sa.Column("updated", sa.Integer, nullable=False),
     sa.Column("withdrawn", sa.Integer, nullable=False),
 )
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False),  # unique among the tokens not revoked
+    sa.Column("prefix", sa.String(8), nullable=False),  # the secret's first characters, shown
+    sa.Column("hash", sa.String(64), nullable=False, unique=True),  # SHA-256 hex of the secret
+    sa.Column("created", sa.String(32), nullable=False),
+    sa.Column("created_by", sa.String(200)),
+    sa.Column("last_used", sa.String(32)),  # written at most once a minute
+    sa.Column("revoked", sa.String(32)),  # when; none: in force
+    sa.Column("revoked_by", sa.String(200)),
+)
+sa.Index("api_tokens_by_name", api_tokens.c.name)
