@@ -119,3 +119,10 @@ def test_the_alerts_are_sent_from_systemd_and_cron_with_the_documented_command()
     guide = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
     cron = [line for line in guide.splitlines() if re.match(r"^(\S+\s+){5}.*-m georisk alerts send", line)]
     assert cron and all("flock" in line for line in cron)
+
+
+def test_streamlits_agent_api_stays_off():
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["enableAgentApi"] is False
