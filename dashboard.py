@@ -42,10 +42,11 @@ if st.runtime.exists():
 else:
     # Streamlit's upload endpoint takes a file for any live session, uploader on the page or
     # not: the gate refuses it to every session but an analyst's (georisk/app/access.py).
-    # The app's own routes (the JSON API, the MCP server, the alerts' Atom feeds) are served
-    # beside the pages: georisk/app/routes.py; ApiGuard asks for tokens where they are needed.
+    # The app's own routes (the JSON API, the MCP server at /mcp, the alerts' Atom feeds) are
+    # served beside the pages: georisk/app/routes.py; ApiGuard asks for tokens where they are
+    # needed. The MCP server's lifespan runs its SDK's session manager while the server runs.
     from georisk.api.access import ApiGuard
-    from georisk.app.routes import ROUTES
+    from georisk.app.routes import MCP, ROUTES
     from georisk.app.security import SecurityHeaders
 
     # Outermost first: the headers go on every answer, the API's refusals included.
@@ -53,4 +54,5 @@ else:
         "dashboard.py",
         routes=ROUTES,
         middleware=[Middleware(SecurityHeaders), Middleware(ApiGuard), Middleware(access.UploadGate)],
+        lifespan=MCP.lifespan,
     )

@@ -6,6 +6,9 @@
                                      in the URL, and a wrong one gets 404 (never a hint).
     GET /api/v1/...                  the JSON API (georisk.api.http), on the data this process
                                      shows, with the pages' shared cache of overviews
+    POST /mcp                        the MCP server (georisk.api.mcp_server): the same answers as
+                                     tools, stateless streamable HTTP; st.App's lifespan= must
+                                     run MCP.lifespan (the SDK's session manager)
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from georisk.alerts import atom, deliver, links
 from georisk.alerts.records import OPEN_STATES
 from georisk.alerts.rules import rule_from_dict
 from georisk.analysis import overview
-from georisk.api import http
+from georisk.api import http, mcp_server
 from georisk.app import cache
 from georisk.scenario.dataset import data_dir_from
 from georisk.store.alerts import ALL_RULES, AlertBook
@@ -86,7 +89,9 @@ def api_source() -> http.Source:
     return http.Source(loaded.dataset, loaded.choices, loaded.key, summarise, alert_rows)
 
 
+MCP = mcp_server.Server(api_source)
 ROUTES = [
     Route("/alerts/feed/{token}.atom", alert_feed, methods=["GET"]),
     *http.Api(api_source).routes(),
+    *MCP.routes(),
 ]
