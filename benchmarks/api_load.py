@@ -9,7 +9,9 @@ One run, three phases on the same server:
   both             the same clients and sessions at once.
 Prints API requests per second and p50/p95 latency (alone and beside the sessions), 304s, errors,
 and the sessions' rerun times (median, p90) alone and beside the API clients, with their ratio.
-The API is open on a local run, so no token is needed; its rate limit is lifted for the run
+The server runs as a hosted deployment does (GEORISK_HOSTED=1, on a copy of the data folder):
+each client has a token of its own, so each takes its own share of the overviews the process
+computes, as separate integrations would; the per-token rate limit is lifted for the run
 (GEORISK_API_RATE), as an operator would for trusted internal clients.
 
 Usage: python benchmarks/api_load.py [--clients 20] [--viewers 10] [--seconds 60] [--data DIR]
@@ -19,8 +21,11 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -31,7 +36,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from georisk.feeds.store import store_for  # noqa: E402
 from georisk.scenario.dataset import BUNDLED_DATA  # noqa: E402
+from georisk.store.tokens import TokenBook  # noqa: E402
 from tests.browser.conftest import start_server  # noqa: E402
 from tests.sessions import Viewer, crowd, drive  # noqa: E402
 
@@ -63,16 +70,20 @@ def views(seed: int, count: int = 12) -> list[str]:
     return made
 
 
-def client(base: str, seed: int, seconds: float, calls: Calls) -> None:
+def client(base: str, token: str, seed: int, seconds: float, calls: Calls) -> None:
     rng = random.Random(seed)
     tags: dict[str, str] = {}
     known = views(1, 6)  # the views every client polls (within one client's share of the shared cache)
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         resource = rng.choice(RESOURCES)
-        query = rng.choice(known) if rng.random() < 0.7 else rng.choice(views(seed * 1000 + len(tags)))
+        query = rng.choice(known) if rng.random() < 0.9 else rng.choice(views(seed * 1000 + len(tags)))
         url = f"{base}/api/v1/{resource}?{query}" + ("&limit=100" if resource == "incidents" else "")
-        request = urllib.request.Request(url, headers={"If-None-Match": tags[url]} if url in tags else {})
+        headers = {
+            "Authorization": f"Bearer {token}",
+            **({"If-None-Match": tags[url]} if url in tags else {}),
+        }
+        request = urllib.request.Request(url, headers=headers)
         started = time.perf_counter()
         try:
             with urllib.request.urlopen(request, timeout=60) as answer:
@@ -94,9 +105,11 @@ def client(base: str, seed: int, seconds: float, calls: Calls) -> None:
             calls.not_modified += not modified
 
 
-def api_clients(base: str, clients: int, seconds: float) -> Calls:
+def api_clients(base: str, tokens: list[str], seconds: float) -> Calls:
     calls = Calls()
-    threads = [threading.Thread(target=client, args=(base, i, seconds, calls)) for i in range(clients)]
+    threads = [
+        threading.Thread(target=client, args=(base, t, i, seconds, calls)) for i, t in enumerate(tokens)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -133,29 +146,42 @@ def main() -> None:
     parser.add_argument("--pause", type=float, default=5.0, help="mean seconds between a viewer's changes")
     parser.add_argument("--data", type=Path, default=BUNDLED_DATA)
     args = parser.parse_args()
-    env = {"STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none", "GEORISK_API_RATE": "1000000"}
-    process, base = start_server(args.data, env)
+    folder = Path(tempfile.mkdtemp()) / "data"
+    shutil.copytree(args.data, folder, ignore=shutil.ignore_patterns("state"))
+    book = TokenBook(store_for(folder))
+    tokens = [book.create(f"client-{i}", "benchmark")[0] for i in range(args.clients)]
+    env = {"STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none", "GEORISK_API_RATE": "1000000", "GEORISK_HOSTED": "1"}
+    process, base = start_server(folder, env)
     try:
-        urllib.request.urlopen(f"{base}/api/v1/overview", timeout=120).read()  # load the data once
+        first = urllib.request.Request(
+            f"{base}/api/v1/overview", headers={"Authorization": f"Bearer {tokens[0]}"}
+        )
+        urllib.request.urlopen(first, timeout=120).read()  # load the data once
         print(
             f"data: {args.data}; one app process; {args.clients} API clients, {args.viewers} sessions, "
             f"{args.seconds:.0f} s per phase"
         )
         alone = drive(crowd([Viewer(base) for _ in range(args.viewers)], args.seconds, args.pause))
-        api_alone = api_clients(base, args.clients, args.seconds)
+        api_alone = api_clients(base, tokens, args.seconds)
         beside: dict = {}
-        thread = threading.Thread(
-            target=lambda: beside.update(calls=api_clients(base, args.clients, args.seconds))
-        )
+        thread = threading.Thread(target=lambda: beside.update(calls=api_clients(base, tokens, args.seconds)))
         thread.start()
         together = drive(crowd([Viewer(base) for _ in range(args.viewers)], args.seconds, args.pause))
         thread.join()
+        report(args, api_alone, beside["calls"], alone, together)
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # requests still waiting for their turn: not ours to wait for
+            process.kill()
+        shutil.rmtree(folder.parent, ignore_errors=True)
+
+
+def report(args, api_alone: Calls, api_beside: Calls, alone, together) -> None:
     print("API:")
     report_calls("alone", api_alone, args.seconds)
-    report_calls("beside the sessions", beside["calls"], args.seconds)
+    report_calls("beside the sessions", api_beside, args.seconds)
     (alone_p50, alone_p90), (both_p50, both_p90) = session_times(alone), session_times(together)
     print("sessions' reruns:")
     print(

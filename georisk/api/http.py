@@ -23,6 +23,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -41,6 +43,9 @@ from georisk.view import Choices
 
 log = logging.getLogger(__name__)
 PREFIX = "/api/v1"
+WORKERS_ENV = "GEORISK_API_WORKERS"
+DEFAULT_WORKERS = 2
+QUEUE_WAIT = 30.0  # seconds a request waits for a worker before it is told to come back
 PROBLEM = "application/problem+json"
 TABLES = {  # resource -> the list a CSV of it holds
     "sites": "sites",
@@ -122,9 +127,22 @@ def _csv(rows: list[dict]) -> bytes:
     return csv_text(pd.DataFrame.from_records(flat)).encode("utf-8")
 
 
+def workers(environ=os.environ) -> int:
+    """How many API requests one process works on at once (GEORISK_API_WORKERS, default 2)."""
+    try:
+        return max(1, int(environ.get(WORKERS_ENV, DEFAULT_WORKERS)))
+    except ValueError:
+        return DEFAULT_WORKERS
+
+
 class Api:
-    def __init__(self, source: Callable[[], Source]) -> None:
+    def __init__(self, source: Callable[[], Source], slots: int | None = None) -> None:
         self.source = source
+        # The pages' sessions and the API share the process's one busy core (Python runs one
+        # thread at a time). Twenty clients asking as fast as they are answered made the sessions'
+        # reruns 14x slower (benchmarks/api_load.py); a few requests at a time, the rest queued,
+        # leave the sessions their turn.
+        self.slots = threading.BoundedSemaphore(slots or workers())
 
     def routes(self) -> list[Route]:
         return [
@@ -166,6 +184,16 @@ class Api:
         return self._answer(request, name, suffix or None, ANSWERS[name])
 
     def _answer(self, request: Request, name: str, suffix: str | None, make) -> Response:
+        if not self.slots.acquire(timeout=QUEUE_WAIT):
+            busy = problem(503, "Busy", f"every API worker was busy for {QUEUE_WAIT:g} s; try again")
+            busy.headers["Retry-After"] = "5"
+            return busy
+        try:
+            return self._answer_now(request, name, suffix, make)
+        finally:
+            self.slots.release()
+
+    def _answer_now(self, request: Request, name: str, suffix: str | None, make) -> Response:
         try:
             source = self.source()
             query = answers.parse_query(

@@ -145,3 +145,14 @@ def test_the_openapi_description_covers_every_resource_and_parameter():
                 assert given["$ref"].split("/")[-1] in parameters
         assert {"200", "304", "400", "401", "429"} <= set(path["get"]["responses"])
     assert {"sector", "region", "actor", "asof", "radius", "limit", "offset", "format"} <= set(parameters)
+
+
+def test_past_its_workers_a_request_waits_then_is_told_to_come_back(monkeypatch):
+    api = http.Api(source_for(DATA), slots=1)
+    monkeypatch.setattr(http, "QUEUE_WAIT", 0.1)
+    assert api.slots.acquire()  # the one worker is busy
+    status, headers, body = call_json(api, "overview")
+    assert status == 503 and headers["retry-after"] == "5" and body["title"] == "Busy"
+    api.slots.release()
+    assert call_json(api, "overview")[0] == 200
+    assert http.workers({"GEORISK_API_WORKERS": "3"}) == 3 and http.workers({"GEORISK_API_WORKERS": "x"}) == 2

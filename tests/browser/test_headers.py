@@ -61,6 +61,9 @@ def test_pages_static_files_and_our_routes_carry_the_headers(app):
         "/_stcore/health": 200,
         "/alerts/feed/x.atom": 404,  # our route: an unknown token still gets the headers
         "/alerts/feed/nothing": 200,  # not our route: Streamlit's index page, as for any page name
+        "/api/v1/overview": 200,  # an API answer
+        "/api/v1/sites?sector=nope": 400,  # an API problem detail
+        "/api/v1/openapi.json": 200,
     }
     for path, status in answers.items():
         response = get(f"{app}{path}")
