@@ -23,9 +23,9 @@ def ask(url: str, token: str | None = None, data: bytes | None = None, headers: 
         with urllib.request.urlopen(
             urllib.request.Request(url, data=data, headers=sent), timeout=60
         ) as answer:
-            return answer.status, dict(answer.headers), answer.read()
+            return answer.status, answer.headers, answer.read()
     except urllib.error.HTTPError as err:
-        return err.code, dict(err.headers), err.read()
+        return err.code, err.headers, err.read()
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ hostile text planted in it (tests/hostile.py) and one alert, so that no list is 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 import urllib.error
@@ -22,6 +21,7 @@ from georisk.api.mcp_server import BRIEFING_URI
 from tests.browser.conftest import running_app
 from tests.conftest import DATA
 from tests.hostile import HOSTILE, plant
+from tests.sessions import drive
 
 TOOLS = {"portfolio_risk", "site_risk", "incidents_near_site", "what_changed", "open_alerts"}
 VIEW = {"asof": "2017-06-30"}
@@ -69,7 +69,7 @@ def session(base: str, work):
             await s.initialize()
             return await work(s)
 
-    return asyncio.run(run())
+    return drive(run())  # in a thread of its own: Playwright may hold this thread's event loop
 
 
 def call(base: str, tool: str, **arguments):
