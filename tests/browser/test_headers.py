@@ -4,7 +4,6 @@ Streamlit's metrics for the operator; and every page draws in Chromium under its
 
 from __future__ import annotations
 
-import asyncio
 import re
 import urllib.error
 import urllib.request
@@ -14,6 +13,7 @@ import websockets
 
 from georisk.app.security import CONTENT_SECURITY_POLICY, HEADERS, METRICS_ALLOW_ENV
 from tests.browser.conftest import running_app, settle, start_server
+from tests.sessions import drive  # a thread of its own: Playwright may hold this thread's loop
 
 PAGES = ("/?site=nsgp", "/Timeline", "/Map?site=nsgp", "/Cooperation", "/Data", "/Alerts")
 DRAWN = {
@@ -80,7 +80,7 @@ def test_the_websocket_handshake_carries_the_headers(app):
         ) as socket:
             return socket.response
 
-    response = asyncio.run(handshake())
+    response = drive(handshake())
     assert response.status_code == 101
     for name, value in HEADERS.items():
         assert response.headers.get_all(name) == [value], name

@@ -3,7 +3,6 @@ ASGI apps; and the nginx recipe saying the same as the app, hiding the app's cop
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from georisk.app import security
 from georisk.app.security import HEADERS, HSTS, SecurityHeaders
 from tests.conftest import ROOT
+from tests.sessions import drive as in_thread  # Playwright may hold this thread's event loop
 
 RECIPE = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
 ALL = {**HEADERS, HSTS[0]: HSTS[1]}
@@ -41,7 +41,7 @@ def drive(app, scope: dict) -> list[dict]:
     async def send(message):
         sent.append(message)
 
-    asyncio.run(SecurityHeaders(app)(scope, receive, send))
+    in_thread(SecurityHeaders(app)(scope, receive, send))
     return sent
 
 
@@ -101,7 +101,7 @@ def test_an_exception_before_the_response_gets_a_500_with_the_headers():
         return {"type": "http.request"}
 
     with pytest.raises(RuntimeError):  # raised on, for the server's log
-        asyncio.run(SecurityHeaders(broken)(scope_of(), receive, send))
+        in_thread(SecurityHeaders(broken)(scope_of(), receive, send))
     assert sent[0]["status"] == 500
     once_each(sent[0], HEADERS)
 
@@ -120,7 +120,7 @@ def test_an_exception_after_the_response_started_sends_nothing_more():
         return {"type": "http.request"}
 
     with pytest.raises(RuntimeError):
-        asyncio.run(SecurityHeaders(half)(scope_of(), receive, send))
+        in_thread(SecurityHeaders(half)(scope_of(), receive, send))
     assert [m["type"] for m in sent] == ["http.response.start"]
 
 
@@ -171,7 +171,7 @@ def test_lifespan_passes_through():
     async def app(scope, receive, send):
         seen.append(scope["type"])
 
-    asyncio.run(SecurityHeaders(app)({"type": "lifespan"}, None, None))
+    in_thread(SecurityHeaders(app)({"type": "lifespan"}, None, None))
     assert seen == ["lifespan"]
 
 
