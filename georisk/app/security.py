@@ -72,9 +72,20 @@ METRICS_REFUSED = b"Metrics are for the operator: read them on the server itself
 SERVER_ERROR = b"Internal server error\n"
 
 
-def headers_for(scope: Scope) -> list[tuple[bytes, bytes]]:
-    """The security headers of a response to this request, as ASGI header pairs."""
+REPORT_ONLY_ENV = "GEORISK_CSP_REPORT_ONLY"
+
+
+def headers_for(scope: Scope, environ: Mapping[str, str] = os.environ) -> list[tuple[bytes, bytes]]:
+    """The security headers of a response to this request, as ASGI header pairs. With
+    GEORISK_CSP_REPORT_ONLY=1 (a developer's local run: tools that inject a script into the
+    page, such as an accessibility audit) the policy is sent as Content-Security-Policy-Report-Only:
+    the browser reports what it would block and blocks nothing."""
     pairs = list(HEADERS.items())
+    if access.is_true(environ.get(REPORT_ONLY_ENV)):
+        pairs = [
+            ("Content-Security-Policy-Report-Only" if k == "Content-Security-Policy" else k, v)
+            for k, v in pairs
+        ]
     if scope.get("scheme") in TLS_SCHEMES:
         pairs.append(HSTS)
     return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in pairs]

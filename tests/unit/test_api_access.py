@@ -9,7 +9,6 @@ import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import anyio
 import pytest
 import sqlalchemy as sa
 from starlette.applications import Starlette
@@ -23,6 +22,7 @@ from georisk.store import tables as t
 from georisk.store.database import Store
 from georisk.store.tokens import TokenBook, TokenError, digest
 from tests.conftest import georisk_cli, georisk_command
+from tests.sessions import drive as in_thread  # Playwright may hold this thread's event loop
 
 # -- the tokens in the store
 
@@ -168,7 +168,7 @@ def call(
     async def send(message):
         sent.append(message)
 
-    anyio.run(app, scope, receive, send)
+    in_thread(app(scope, receive, send))
     start = sent[0]
     assert start["type"] == "http.response.start"
     found: dict[str, list[str]] = {}

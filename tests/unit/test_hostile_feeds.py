@@ -400,7 +400,7 @@ def _mutated(kind: str):
 
 @pytest.mark.parametrize("kind", list(SAMPLE))
 def test_arbitrary_bytes_give_a_report_or_a_feed_error(kind):
-    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(data=_mutated(kind))
     def check(data):
         try:
@@ -449,7 +449,7 @@ TOML_PIECES = st.sampled_from(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(text=st.one_of(st.text(max_size=200), st.lists(TOML_PIECES, max_size=12).map("\n".join)))
 def test_arbitrary_mappings_give_a_mapping_or_a_feed_error(text):
     try:

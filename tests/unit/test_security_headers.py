@@ -254,3 +254,11 @@ def test_the_recipe_hides_every_header_the_app_sets():
     """Otherwise a response through nginx carries two copies: the app's and nginx's."""
     hidden = set(re.findall(r"^\s*proxy_hide_header (\S+);", RECIPE, flags=re.MULTILINE))
     assert {name for name in ALL} <= hidden, set(ALL) - hidden
+
+
+def test_a_developer_may_have_the_policy_only_reported():
+    from georisk.app.security import headers_for
+
+    names = [name for name, _ in headers_for({"scheme": "http"}, {"GEORISK_CSP_REPORT_ONLY": "1"})]
+    assert b"content-security-policy-report-only" in names and b"content-security-policy" not in names
+    assert b"content-security-policy" in [name for name, _ in headers_for({"scheme": "http"}, {})]
