@@ -313,34 +313,16 @@ def parse_rule(data: Mapping, vocabulary: Vocabulary, check_webhook=None) -> Rul
     kind = _choice(data.get("kind"), "kind", KINDS, problems, "incident")
     watch = _watch(data.get("watch"), vocabulary, problems)
     tiers = _tiers(data.get("tiers"), problems)
-    families = _known(
-        _strings(data.get("families"), "families", problems),
-        "families",
-        vocabulary.families,
-        problems,
-        "actor family",
-    )
-    attack_types = _known(
-        _strings(data.get("attack_types"), "attack_types", problems),
-        "attack_types",
-        ATTACK_TYPES,
-        problems,
-        "attack type",
-    )
-    target_types = _known(
-        _strings(data.get("target_types"), "target_types", problems),
-        "target_types",
-        TARGET_TYPES,
-        problems,
-        "target type",
-    )
-    attribution = _known(
-        _strings(data.get("attribution"), "attribution", problems),
-        "attribution",
-        ATTRIBUTION,
-        problems,
-        "attribution",
-    )
+    # The lists a rule narrows by: each checked against what the scenario or the schema knows.
+    lists = {
+        name: _known(_strings(data.get(name), name, problems), name, allowed, problems, what)
+        for name, allowed, what in (
+            ("families", vocabulary.families, "actor family"),
+            ("attack_types", ATTACK_TYPES, "attack type"),
+            ("target_types", TARGET_TYPES, "target type"),
+            ("attribution", ATTRIBUTION, "attribution"),
+        )
+    }
     # A province rule matches anywhere in the province, so a province's own point will do.
     default_precision = "province" if watch.startswith("province:") else "district"
     min_precision = _choice(
@@ -370,10 +352,7 @@ def parse_rule(data: Mapping, vocabulary: Vocabulary, check_webhook=None) -> Rul
         kind=kind,
         watch=watch,
         tiers=tiers if kind == "incident" else (),
-        families=families,
-        attack_types=attack_types,
-        target_types=target_types,
-        attribution=attribution,
+        **lists,
         min_precision=min_precision,
         direction=_choice(data.get("direction"), "direction", DIRECTIONS, problems, "up"),
         cadence=_choice(data.get("cadence"), "cadence", CADENCES, problems, "immediate"),

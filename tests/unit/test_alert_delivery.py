@@ -438,6 +438,18 @@ def smtp_server(**options):
         controller.stop()
 
 
+def delivery_env(smtp_port: int) -> dict[str, str]:
+    """The settings that send alerts to the local servers: webhooks to loopback allowed, mail to
+    the local SMTP server on `smtp_port`, without TLS."""
+    return {
+        **ALLOW,
+        "GEORISK_SMTP_HOST": "127.0.0.1",
+        "GEORISK_SMTP_PORT": str(smtp_port),
+        "GEORISK_SMTP_FROM": "alerts@example.org",
+        "GEORISK_SMTP_SECURITY": "none",
+    }
+
+
 PASSWORD = "smtp-password-XYZ"
 
 

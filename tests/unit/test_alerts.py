@@ -269,7 +269,7 @@ def test_alerts_toml_is_reconciled_with_the_store(data_copy, store_url, monkeypa
 def test_a_dead_receiver_holds_up_only_its_own_deliveries(data_copy):
     from georisk.feeds.store import store_for
     from georisk.store.alerts import Change, Outbox
-    from tests.unit.test_alert_delivery import smtp_server
+    from tests.unit.test_alert_delivery import delivery_env, smtp_server
 
     book = AlertBook(store_for(data_copy))
     rule = parse_rule(
@@ -293,13 +293,7 @@ def test_a_dead_receiver_holds_up_only_its_own_deliveries(data_copy):
     outbox.append(Outbox("r", "email", "a@example.org", "raised", (("r", "k0"),)))
     book.apply(None, changes, outbox)
     with smtp_server() as (inbox, port):
-        env = {
-            **ALLOW,
-            "GEORISK_SMTP_HOST": "127.0.0.1",
-            "GEORISK_SMTP_PORT": str(port),
-            "GEORISK_SMTP_FROM": "alerts@example.org",
-            "GEORISK_SMTP_SECURITY": "none",
-        }
+        env = delivery_env(port)
         tried = deliver.send_due(book, env)
     by_channel = {(d.channel, d.state, d.attempts) for d in tried}
     assert ("email", "sent", 1) in by_channel and len(inbox.envelopes) == 1

@@ -26,7 +26,7 @@ from georisk.scenario.dataset import load_dataset
 from georisk.store.alerts import AlertBook
 from tests.app.test_alerts_page import alerts_page_at, texts
 from tests.fakes.acled_server import AcledServer
-from tests.unit.test_alert_delivery import smtp_server
+from tests.unit.test_alert_delivery import delivery_env, smtp_server
 from tests.unit.test_alerts import near_pipeline
 from tests.unit.test_refresh import acled_events, configure, environ, pull
 
@@ -117,11 +117,7 @@ def test_an_incident_near_the_pipeline_is_alerted_once_updated_and_withdrawn(
         configure(data_copy, feeds=("acled",))
         env = {
             **environ(acled, None),
-            "GEORISK_WEBHOOK_ALLOW": "127.0.0.1/32",
-            "GEORISK_SMTP_HOST": "127.0.0.1",
-            "GEORISK_SMTP_PORT": str(port),
-            "GEORISK_SMTP_FROM": "alerts@example.org",
-            "GEORISK_SMTP_SECURITY": "none",
+            **delivery_env(port),
             "GEORISK_PUBLIC_URL": "https://risk.example.org",
         }
         (first,) = pull(data_copy, env)
@@ -249,11 +245,7 @@ def test_a_failing_webhook_is_retried_later_and_holds_up_nothing(own_rules, data
         configure(data_copy, feeds=("acled",))
         env = {
             **environ(acled, None),
-            "GEORISK_WEBHOOK_ALLOW": "127.0.0.1/32",
-            "GEORISK_SMTP_HOST": "127.0.0.1",
-            "GEORISK_SMTP_PORT": str(port),
-            "GEORISK_SMTP_FROM": "alerts@example.org",
-            "GEORISK_SMTP_SECURITY": "none",
+            **delivery_env(port),
         }
         pull(data_copy, env)
         book = AlertBook(store_for(data_copy))
